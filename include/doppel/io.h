@@ -83,7 +83,7 @@ void doppel_reader_free(doppel_reader *r);
 typedef struct doppel_output doppel_output;
 
 /* Open path for writing ("-" = stdout). A file is created as a hidden
- * temporary (".NAME.XXXXXX.tmp", mode 0644 minus umask) in path's directory.
+ * temporary (".NAME.XXXXXX.tmp", mode 0666 minus umask) in path's directory.
  * Refuses (DOPPEL_E_SAME_FILE) when path names the same file as any of
  * inputs[0..n_inputs) (compared by device and inode, then by real path). */
 doppel_status doppel_output_open(doppel_output **out, const char *path,
@@ -96,6 +96,10 @@ doppel_status doppel_output_write(doppel_output *o, const void *p, size_t n, dop
 doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag);
 /* Remove the temporary file and free o. NULL is a no-op. */
 void doppel_output_abort(doppel_output *o);
+/* Remove every temporary output file of this process that is still open
+ * (neither committed nor aborted). Async-signal-safe: meant for a SIGINT /
+ * SIGTERM handler, so an interrupted run leaves no temporary behind. */
+void doppel_output_remove_temporaries(void);
 /* Temporary file path (NULL for stdout); for signal-time cleanup. */
 const char *doppel_output_temp_path(const doppel_output *o);
 
