@@ -71,6 +71,8 @@ const doppel_field_map *doppel_dialect_fields(doppel_dialect d);
 typedef struct doppel_dialect_detector {
   uint32_t records;                          /* records seen */
   uint32_t score[DOPPEL_DIALECT_COUNT];      /* votes per dialect */
+  uint32_t keys[DOPPEL_DIALECT_COUNT];       /* bitmask of the dialect's signature keys seen
+                                                in voting records (for the evidence text) */
 } doppel_dialect_detector;
 
 void doppel_dialect_detector_init(doppel_dialect_detector *det);
