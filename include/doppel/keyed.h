@@ -59,7 +59,8 @@ void doppel_key_id(const doppel_key *key, char *out);
 /* Wipe and free. NULL is a no-op. */
 void doppel_key_free(doppel_key *key);
 
-/* A keyed hasher for one domain (holds the derived subkey and a MAC context). */
+/* A keyed hasher for one domain: holds the HMAC inner/outer states derived
+ * from the domain subkey (the subkey itself is wiped once they are built). */
 typedef struct doppel_keyed doppel_keyed;
 
 doppel_status doppel_keyed_new(doppel_keyed **out, const doppel_key *key, const char *domain,
