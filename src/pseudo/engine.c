@@ -209,11 +209,26 @@ static doppel_keyed *domain_hasher(doppel_pseudonymizer *p, const char *domain) 
   return k;
 }
 
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Trimmed, ASCII-lowercased, percent-decoded (an e-mail found URL-encoded in
+ * a query string maps to the same pseudonym as the plain one). */
 static size_t canon_email(const char *s, size_t n, char *out) {
   while (n && (*s == ' ' || *s == '\t')) s++, n--;
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-  for (size_t i = 0; i < n; i++) out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-  return n;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+      c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+      i += 2;
+    }
+    out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+  }
+  return o;
 }
 
 static size_t canon_phone(const char *s, size_t n, char *out) {

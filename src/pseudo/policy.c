@@ -60,7 +60,18 @@ static int path_match(const char *g, size_t gn, const char *p, size_t pn) {
     size_t plen = pdot ? (size_t)(pdot - p) : pn;
     if (!seg_match(g, glen, p, plen)) return 0;
     if (!gdot && !pdot) return 1;
-    if (!gdot || !pdot) return 0;
+    if (gdot && !pdot) {
+      /* path exhausted: the rest of the glob must be "**" segments only */
+      const char *r = gdot + 1;
+      size_t rn = gn - glen - 1;
+      while (rn >= 2 && r[0] == '*' && r[1] == '*' && (rn == 2 || r[2] == '.')) {
+        if (rn == 2) return 1;
+        r += 3;
+        rn -= 3;
+      }
+      return 0;
+    }
+    if (!gdot) return 0;
     g = gdot + 1;
     gn -= glen + 1;
     p = pdot + 1;
