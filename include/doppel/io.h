@@ -100,7 +100,9 @@ void doppel_output_abort(doppel_output *o);
  * (neither committed nor aborted). Async-signal-safe: meant for a SIGINT /
  * SIGTERM handler, so an interrupted run leaves no temporary behind. */
 void doppel_output_remove_temporaries(void);
-/* Temporary file path (NULL for stdout); for signal-time cleanup. */
+/* Temporary file path (NULL for stdout, and for an existing non-regular
+ * target such as a device or FIFO, which is written in place); for
+ * signal-time cleanup. */
 const char *doppel_output_temp_path(const doppel_output *o);
 
 #ifdef __cplusplus

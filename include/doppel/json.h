@@ -66,7 +66,7 @@ typedef struct doppel_json_doc {
   doppel_json_node *nodes; /* owned tape */
   uint32_t count;          /* nodes in use */
   uint32_t cap;            /* nodes allocated */
-  uint32_t max_depth;      /* nesting limit; deeper input is DOPPEL_E_JSON */
+  uint32_t max_depth;      /* nesting limit (open containers); deeper input is DOPPEL_E_LIMIT; 0 = default */
 } doppel_json_doc;
 
 /* Initialize an empty doc (no allocation); max_depth = default. */
