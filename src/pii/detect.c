@@ -528,12 +528,19 @@ doppel_pii_kind doppel_pii_classify_value(const char *s, size_t len) {
   while (len > 0 && is_space((unsigned char)s[len - 1])) len--;
   if (len < 2 || len > 254) return DOPPEL_PII_NONE;
   if (memchr(s, '@', len)) return doppel_pii_is_email(s, len) ? DOPPEL_PII_EMAIL : DOPPEL_PII_NONE;
-  if (doppel_pii_is_uuid(s, len)) return DOPPEL_PII_UUID;
-  if (doppel_pii_is_ipv4(s, len)) return DOPPEL_PII_IPV4;
+  if (len == 36 && doppel_pii_is_uuid(s, len)) return DOPPEL_PII_UUID;
+  if (len <= 15 && dp_pii_digit((unsigned char)s[0]) && doppel_pii_is_ipv4(s, len)) return DOPPEL_PII_IPV4;
   if (memchr(s, ':', len)) return doppel_pii_is_ipv6(s, len) ? DOPPEL_PII_IPV6 : DOPPEL_PII_NONE;
-  if (doppel_pii_is_ssn(s, len)) return DOPPEL_PII_SSN;
-  if (dp_pii_card_ok(s, len)) return DOPPEL_PII_CARD;
-  if (doppel_pii_is_iban(s, len)) return DOPPEL_PII_IBAN;
+  /* every remaining kind holds at least 8 digits: one cheap count rejects
+   * ordinary words, names and labels before any validator runs */
+  size_t digits = 0;
+  for (size_t i = 0; i < len; i++) digits += dp_pii_digit((unsigned char)s[i]);
+  if (digits < 8) return DOPPEL_PII_NONE;
+  if (len == 11 && doppel_pii_is_ssn(s, len)) return DOPPEL_PII_SSN;
+  if (digits >= 13 && dp_pii_card_ok(s, len)) return DOPPEL_PII_CARD;
+  if (len >= 15 && dp_pii_alpha((unsigned char)s[0]) && dp_pii_alpha((unsigned char)s[1]) &&
+      doppel_pii_is_iban(s, len))
+    return DOPPEL_PII_IBAN;
   if (doppel_pii_is_phone(s, len)) return DOPPEL_PII_PHONE;
   return DOPPEL_PII_NONE;
 }

@@ -20,6 +20,7 @@
 #include <doppel/csv.h>
 #include <doppel/keyed.h>
 #include <doppel/pii.h>
+#include <doppel/time.h>
 
 #include "core/diag.h"
 #include "pseudo/pseudo_int.h"
@@ -503,6 +504,22 @@ static int is_trigger_kind(doppel_pii_kind k) {
   }
 }
 
+/* A single token that cannot carry embedded personal data: hexadecimal ids
+ * (hashes, UUIDs) and timestamps. Whole-value personal data was already
+ * checked by classification, so scrubbing such tokens is skipped. */
+static int is_plain_token(const char *s, size_t n) {
+  int hex = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '@' || c == '%' || c == '=') return 0;
+    if (hex && !((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f') || c == '-')) hex = 0;
+  }
+  if (hex) return 1;
+  int64_t us;
+  return n >= 10 && n <= 40 && s[0] >= '0' && s[0] <= '9' &&
+         doppel_time_parse(s, n, &us, NULL, NULL) == DOPPEL_OK;
+}
+
 /* Scrub personal data found in s[0..n) into res. Returns 1 when changed. */
 static int scrub(doppel_pseudonymizer *p, const char *s, size_t n, dp_buf *res, doppel_status *st) {
   doppel_pii_match m[32];
@@ -569,6 +586,7 @@ static int apply_scalar(doppel_pseudonymizer *p, const dp_decision *d, const cha
         count(p, *c);
         return 1;
       }
+      if (is_plain_token(s, n)) return 0;
       return scrub(p, s, n, res, st);
     }
     default:
