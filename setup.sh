@@ -3,8 +3,8 @@
 # run the demo or run every test.
 #
 #   bash setup.sh demo   install, build (release), run doppel on fixtures/
-#   bash setup.sh test   install, build, run the test suite; then again built
-#                        with ASan+UBSan; then clang -Werror build and short
+#   bash setup.sh test   install, build with gcc -Werror and run the test suite;
+#                        again under ASan+UBSan; again with clang; then short
 #                        fuzz runs. Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -50,7 +50,10 @@ case "$mode" in
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
-    echo "== clang -Werror build + fuzz targets"
+    echo "== clang build + tests"
+    build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    (cd build-clang && ctest --output-on-failure -j "$jobs")
+    echo "== fuzz targets (clang, libFuzzer)"
     build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_FUZZ=ON -DDOPPEL_TESTS=OFF
     for f in build-fuzz/fuzz_*; do
       name="$(basename "$f")"; corpus="fuzz/corpus/${name#fuzz_}"

@@ -255,7 +255,7 @@ static void check_file(const doppel_key *k, const char *rel, doppel_dialect expe
   /* determinism */
   doppel_pseudo_summary s2;
   pseudonymize_file(k, in, out2, &s2);
-  size_t n1, n2;
+  size_t n1 = 0, n2 = 0;
   char *b1 = tu_read_file(out, &n1), *b2 = tu_read_file(out2, &n2);
   assert_int_equal(n1, n2);
   assert_true(memcmp(b1, b2, n1) == 0);

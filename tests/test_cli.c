@@ -11,7 +11,7 @@
  *   stderr.contains   optional: lines that must each appear in stderr
  *   check             optional: shell run afterwards in the temp dir; must exit 0
  * Placeholders: {FIX} fixtures dir, {KEY} a copy of the test key (mode
- * 0600), {TMP} the temp dir, {SRC} the source tree. Every case also asserts
+ * 0600), {TMP} the temp dir, {SRC} the source tree, {BIN} the doppel binary. Every case also asserts
  * that neither stdout nor stderr contains the key's bytes in hex.
  */
 #include <stdarg.h>
@@ -35,6 +35,7 @@ static char *subst(const char *s, const char *tmp, const char *key) {
     else if (!strncmp(s, "{KEY}", 5)) { rep = key; skip = 5; }
     else if (!strncmp(s, "{TMP}", 5)) { rep = tmp; skip = 5; }
     else if (!strncmp(s, "{SRC}", 5)) { rep = DOPPEL_SOURCE_DIR; skip = 5; }
+    else if (!strncmp(s, "{BIN}", 5)) { rep = DOPPEL_CLI_PATH; skip = 5; }
     if (rep) {
       size_t n = strlen(rep);
       if (o + n + 1 >= cap) { cap = (o + n) * 2 + 1; r = realloc(r, cap); }

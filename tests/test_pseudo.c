@@ -443,7 +443,7 @@ static void test_job_malformed_and_strict(void **state) {
   doppel_key_id(k, kid);
   assert_string_equal(s.key_id, kid);
   assert_int_equal(strlen(kid), 16);
-  size_t n;
+  size_t n = 0;
   char *out = tu_read_file(outp, &n);
   int lines = 0;
   for (size_t i = 0; i < n; i++) lines += out[i] == '\n';
@@ -488,7 +488,7 @@ static void test_golden(void **state) {
   doppel_pseudo_summary s;
   doppel_diag d;
   assert_int_equal(doppel_pseudonymize(&o, &s, &d), DOPPEL_OK);
-  size_t n, gn;
+  size_t n = 0, gn = 0;
   char *out = tu_read_file(outp, &n);
   if (getenv("DOPPEL_UPDATE_GOLDEN")) tu_write_file(golden, out, n);
   char *g = tu_read_file(golden, &gn);

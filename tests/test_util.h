@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 static inline char *tu_read_file(const char *path, size_t *len) {
+  if (len) *len = 0;
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   size_t cap = 1 << 16, n = 0;
@@ -61,7 +62,7 @@ static inline const char *tu_test_key(const char *dir) {
   char src[512];
   snprintf(src, sizeof src, "%s/fixtures/keys/test.key", DOPPEL_SOURCE_DIR);
   snprintf(path, sizeof path, "%s/test.key", dir);
-  size_t n;
+  size_t n = 0;
   char *k = tu_read_file(src, &n);
   if (!k || tu_write_file(path, k, n) != 0) { free(k); return NULL; }
   free(k);

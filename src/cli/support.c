@@ -17,6 +17,7 @@ static const char *cur_verb = NULL;
 
 void cli_set_verb(const char *verb) { cur_verb = verb; }
 
+__attribute__((format(printf, 2, 0)))
 static void vmsg(const char *kind, const char *fmt, va_list ap) {
   if (cur_verb) fprintf(stderr, "doppel %s: ", cur_verb);
   else fprintf(stderr, "doppel: ");
