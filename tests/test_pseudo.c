@@ -387,6 +387,20 @@ static void test_domains_and_defaults_off(void **state) {
   doppel_key_free(k);
 }
 
+static void test_default_generalizations(void **state) {
+  (void)state;
+  doppel_key *k = test_key(0);
+  doppel_pseudonymizer *p;
+  assert_int_equal(doppel_pseudonymizer_new(&p, k, NULL, DOPPEL_DIALECT_GENERIC, NULL), DOPPEL_OK);
+  char *out = rewrite(p, "{\"user_properties\":{\"birth_date\":\"1990-05-17\",\"zip\":\"94107\","
+                         "\"lat\":37.774929,\"lng\":-122.419416,\"plan\":\"pro\"}}");
+  assert_string_equal(out, "{\"user_properties\":{\"birth_date\":\"1990-01-01\",\"zip\":\"941**\","
+                           "\"lat\":37.77,\"lng\":-122.42,\"plan\":\"pro\"}}");
+  free(out);
+  doppel_pseudonymizer_free(p);
+  doppel_key_free(k);
+}
+
 static void test_csv(void **state) {
   (void)state;
   doppel_key *k = test_key(0);
@@ -510,6 +524,7 @@ int main(void) {
       cmocka_unit_test(test_policy_actions),
       cmocka_unit_test(test_drop_keeps_json_valid),
       cmocka_unit_test(test_domains_and_defaults_off),
+      cmocka_unit_test(test_default_generalizations),
       cmocka_unit_test(test_csv),
       cmocka_unit_test(test_job_malformed_and_strict),
       cmocka_unit_test(test_golden),

@@ -10,7 +10,7 @@ int cmd_keygen(int argc, char **argv) {
   const cli_option opts[] = {
       {"output", 'o', CLI_STRING, "KEY", "key file to create (must not exist)", &output},
   };
-  const cli_command *cmd = &cli_commands[0];
+  const cli_command *cmd = cli_command_get("keygen");
   char **pos;
   size_t n_pos;
   int rc = cli_parse(cmd, opts, sizeof opts / sizeof opts[0], argc, argv, &pos, &n_pos);

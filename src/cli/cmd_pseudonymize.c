@@ -48,7 +48,7 @@ int cmd_pseudonymize(int argc, char **argv) {
       {"quiet", 'q', CLI_FLAG, NULL, "no summary on stderr", &quiet},
       {"strict", 0, CLI_FLAG, NULL, "stop at the first malformed record (exit 1)", &strict},
   };
-  const cli_command *cmd = &cli_commands[1];
+  const cli_command *cmd = cli_command_get("pseudonymize");
   char **pos;
   size_t n_pos;
   int rc = cli_parse(cmd, opts, sizeof opts / sizeof opts[0], argc, argv, &pos, &n_pos);

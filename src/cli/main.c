@@ -36,7 +36,7 @@ static void usage(FILE *f) {
   fprintf(f, "\nexit codes: 0 ok, 1 data or I/O error, 2 usage error\n");
 }
 
-static const cli_command *find(const char *name) {
+const cli_command *cli_command_get(const char *name) {
   for (size_t i = 0; i < cli_n_commands; i++)
     if (strcmp(cli_commands[i].name, name) == 0) return &cli_commands[i];
   return NULL;
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
       usage(stdout);
       return 0;
     }
-    const cli_command *c = find(argv[2]);
+    const cli_command *c = cli_command_get(argv[2]);
     if (!c) {
       fprintf(stderr, "doppel: unknown command '%s'\n", argv[2]);
       return 2;
@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     char *help_argv[] = {argv[2], "--help", NULL};
     return c->run(2, help_argv);
   }
-  const cli_command *c = find(verb);
+  const cli_command *c = cli_command_get(verb);
   if (!c) {
     fprintf(stderr, "doppel: unknown command '%s' (see 'doppel --help')\n", verb);
     return 2;

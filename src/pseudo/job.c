@@ -176,7 +176,7 @@ static doppel_status csv_header(job *j, doppel_reader *r, const char *source, dp
   }
   if ((st = dp_buf_append(first_header, rec.data, rec.len)) != DOPPEL_OK)
     return dp_diag_set(diag, st, source, rec.line, 0, NULL);
-  char delim = j->opt->format == DOPPEL_FORMAT_CSV ? ',' : ',';
+  const char delim = ','; /* the reader splits records on RFC 4180 rules with ',' */
   /* detect the dialect from the column names */
   doppel_dialect d = j->opt->dialect;
   char ev[200] = "forced by --dialect";
