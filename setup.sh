@@ -12,7 +12,7 @@ mode="${1:-demo}"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
-          libpcg-cpp-dev clang libclang-rt-14-dev python3 jq)
+          libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,7 +7,10 @@
 #   bash bench/bench_pseudonymize.sh [COPIES]
 #
 # Input: ../shared/data/rails-commits/events.jsonl.gz decompressed and
-# repeated COPIES times (default 8: about 436 MB, 795,432 events).
+# repeated COPIES times (default 8: about 436 MB, 795,432 events). Each tool
+# runs DOPPEL_BENCH_REPS times (default 3) writing to /dev/null; the best
+# time is shown (peak RSS: the largest seen). doppel's output is then written
+# once to a file and checked (line count, no original e-mail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 copies="${1:-8}"
@@ -34,20 +37,26 @@ cat "$work/in.jsonl" > /dev/null  # warm the page cache
 awk -v b="$bytes" -v e="$events" -v c="$copies" 'BEGIN { printf "input: %d bytes (%.0f MB), %d events (rails-commits x%d)\n\n", b, b/1e6, e, c }'
 printf '%-34s %9s %10s %12s %10s\n' tool seconds MB/s events/s peak_MB
 
-run() { # name, command...
+run() { # name, command... — best of $reps runs, output to /dev/null
   local name="$1"; shift
-  /usr/bin/time -f '%e %M' -o "$work/time" taskset -c 0 "$@" < "$work/in.jsonl" > "$work/out" 2>"$work/err" \
-    || { echo "bench: $name failed:"; cat "$work/err"; exit 1; }
-  read -r secs kb < "$work/time"
-  awk -v n="$name" -v s="$secs" -v b="$bytes" -v e="$events" -v kb="$kb" \
+  local best="" bestkb=0
+  for _ in $(seq "$reps"); do
+    /usr/bin/time -f '%e %M' -o "$work/time" taskset -c 0 "$@" < "$work/in.jsonl" > /dev/null 2>"$work/err" \
+      || { echo "bench: $name failed:"; cat "$work/err"; exit 1; }
+    read -r secs kb < "$work/time"
+    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; fi
+    [ "$kb" -gt "$bestkb" ] && bestkb=$kb
+  done
+  awk -v n="$name" -v s="$best" -v b="$bytes" -v e="$events" -v kb="$bestkb" \
     'BEGIN { if (s < 0.01) s = 0.01; printf "%-34s %9.2f %10.1f %12.0f %10.1f\n", n, s, b/s/1e6, e/s, kb/1024 }'
-  echo "$name $secs" >> "$work/results"
+  echo "$name $best" >> "$work/results"
 }
 
+reps="${DOPPEL_BENCH_REPS:-3}"
 run "doppel pseudonymize" "$doppel" pseudonymize - -o - --key "$work/bench.key" -q
-cp "$work/out" "$work/doppel.out"
 run "jq -c . (parse+print only)" jq -c .
 run "python3 json+hmac pseudonymizer" python3 bench/py_pseudonymize.py
+"$doppel" pseudonymize "$work/in.jsonl" -o "$work/doppel.out" --key "$work/bench.key" -q
 
 # sanity: doppel's output has every line, and no original e-mail of the first record survives
 [ "$(wc -l < "$work/doppel.out")" -eq "$events" ] || { echo "bench: doppel output line count differs"; exit 1; }

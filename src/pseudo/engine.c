@@ -89,7 +89,7 @@ static inline uint64_t hash_bytes(uint64_t h, const char *s, size_t n) {
     n -= 8;
   }
   uint64_t w = 0;
-  memcpy(&w, s, n);
+  for (size_t i = 0; i < n; i++) w |= (uint64_t)(unsigned char)s[i] << (8 * i); /* n < 8: no memcpy call */
   h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
   return mix64(h) | 1;
 }
@@ -508,16 +508,15 @@ static int is_trigger_kind(doppel_pii_kind k) {
  * (hashes, UUIDs) and timestamps. Whole-value personal data was already
  * checked by classification, so scrubbing such tokens is skipped. */
 static int is_plain_token(const char *s, size_t n) {
-  int hex = 1;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '@' || c == '%' || c == '=') return 0;
-    if (hex && !((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f') || c == '-')) hex = 0;
-  }
-  if (hex) return 1;
   int64_t us;
-  return n >= 10 && n <= 40 && s[0] >= '0' && s[0] <= '9' &&
-         doppel_time_parse(s, n, &us, NULL, NULL) == DOPPEL_OK;
+  if (n >= 10 && n <= 40 && s[0] >= '0' && s[0] <= '9' &&
+      doppel_time_parse(s, n, &us, NULL, NULL) == DOPPEL_OK)
+    return 1;
+  for (size_t i = 0; i < n; i++) { /* exits at the first letter beyond 'f' in ordinary text */
+    unsigned char c = (unsigned char)s[i];
+    if (!((c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f') || c == '-')) return 0;
+  }
+  return 1;
 }
 
 /* Scrub personal data found in s[0..n) into res. Returns 1 when changed. */
@@ -781,16 +780,19 @@ doppel_status doppel_pseudonymizer_json(doppel_pseudonymizer *p, const char *rec
         memcpy(p->path.data + p->path.len, key, kn);
       }
       p->path.len += kn;
-      hs[d] = hash_bytes(hs[d - 1], p->path.data + p->pathlen[d - 1], p->path.len - p->pathlen[d - 1]);
-    } else {
-      hs[d] = hs[d - 1];
     }
     p->pathlen[d] = (uint32_t)p->path.len;
     const dp_decision *dec;
     const dp_decision *pdec = p->dec[d - 1];
-    if (pdec->forced) dec = pdec;
-    else if (!is_member) dec = pdec;
-    else dec = lookup_decision(p, p->path.data, p->path.len, hs[d], &scratch[0]);
+    if (pdec->forced) {
+      dec = pdec; /* a whole subtree shares the decision: no path hash needed */
+    } else if (!is_member) {
+      hs[d] = hs[d - 1]; /* array elements share their array's path */
+      dec = pdec;
+    } else {
+      hs[d] = hash_bytes(hs[d - 1], p->path.data + p->pathlen[d - 1], p->path.len - p->pathlen[d - 1]);
+      dec = lookup_decision(p, p->path.data, p->path.len, hs[d], &scratch[0]);
+    }
     if (dec == &scratch[0]) { scratch[1] = scratch[0]; dec = &scratch[1]; }
     p->dec[d] = dec;
 
