@@ -197,6 +197,17 @@ static inline void count(doppel_pseudonymizer *p, int16_t c) {
   if (c >= 0) p->counters[c].values++;
 }
 
+/* Count one value in the per-kind counter table `slots`, naming the counter
+ * "default: <kind> <what>" the first time it is used. */
+static void count_kind(doppel_pseudonymizer *p, int16_t *slots, doppel_pii_kind k, const char *what) {
+  if (slots[k] < 0) {
+    char label[160];
+    snprintf(label, sizeof label, "default: %s %s", doppel_pii_kind_name(k), what);
+    slots[k] = counter_get(p, label);
+  }
+  count(p, slots[k]);
+}
+
 /* ---- keyed hashing ------------------------------------------------------ */
 
 static doppel_keyed *domain_hasher(doppel_pseudonymizer *p, const char *domain) {
@@ -541,13 +552,7 @@ static int scrub(doppel_pseudonymizer *p, const char *s, size_t n, dp_buf *res, 
                            m[j].kind == DOPPEL_PII_URL ? DOPPEL_PII_NONE : m[j].kind, res)) != DOPPEL_OK)
         return 0;
       cur = ms + m[j].len;
-      int16_t *c = &p->kind_scrub_counter[m[j].kind];
-      if (*c < 0) {
-        char label[160];
-        snprintf(label, sizeof label, "default: %s in text: scrub", doppel_pii_kind_name(m[j].kind));
-        *c = counter_get(p, label);
-      }
-      count(p, *c);
+      count_kind(p, p->kind_scrub_counter, m[j].kind, "in text: scrub");
     }
     if (got == total) {
       if ((*st = dp_buf_append(res, s + cur, n - cur)) != DOPPEL_OK) return 0;
@@ -576,13 +581,7 @@ static int apply_scalar(doppel_pseudonymizer *p, const dp_decision *d, const cha
       doppel_pii_kind k = doppel_pii_classify_value(s, n);
       if (is_trigger_kind(k)) {
         if ((*st = pseudonym(p, spec_for_kind(k), s, n, k, res)) != DOPPEL_OK) return 0;
-        int16_t *c = &p->kind_value_counter[k];
-        if (*c < 0) {
-          char label[160];
-          snprintf(label, sizeof label, "default: %s value: hash", doppel_pii_kind_name(k));
-          *c = counter_get(p, label);
-        }
-        count(p, *c);
+        count_kind(p, p->kind_value_counter, k, "value: hash");
         return 1;
       }
       if (is_plain_token(s, n)) return 0;
@@ -688,13 +687,7 @@ static doppel_status check_key(doppel_pseudonymizer *p, const doppel_json_node *
   p->res.len = 0;
   doppel_status st = pseudonym(p, spec_for_kind(k), key, kn, k, &p->res);
   if (st != DOPPEL_OK) return st;
-  int16_t *c = &p->kind_key_counter[k];
-  if (*c < 0) {
-    char label[160];
-    snprintf(label, sizeof label, "default: %s in key: hash", doppel_pii_kind_name(k));
-    *c = counter_get(p, label);
-  }
-  count(p, *c);
+  count_kind(p, p->kind_key_counter, k, "in key: hash");
   return edit_value(p, nd->key_start - 1, nd->key_start + nd->key_len + 1, 0);
 }
 
