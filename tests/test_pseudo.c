@@ -401,6 +401,39 @@ static void test_default_generalizations(void **state) {
   doppel_key_free(k);
 }
 
+/* More distinct paths than the decision cache holds: decisions made
+ * uncached must stay correct (each depth keeps its own). */
+static void test_path_cache_overflow(void **state) {
+  (void)state;
+  doppel_key *k = test_key(0);
+  doppel_pseudonymizer *p;
+  assert_int_equal(doppel_pseudonymizer_new(&p, k, NULL, DOPPEL_DIALECT_GENERIC, NULL), DOPPEL_OK);
+  size_t cap = 12000 * 64, n = 0;
+  char *rec = malloc(cap);
+  n += (size_t)sprintf(rec + n, "{\"o\":{");
+  for (int i = 0; i < 12000; i++)
+    n += (size_t)sprintf(rec + n, "%s\"k%d\":{\"email\":\"u%d@example.org\",\"plan\":\"pro\"}", i ? "," : "", i, i % 7);
+  n += (size_t)sprintf(rec + n, "}}");
+  char *out = rewrite(p, rec);
+  json_t *j = parse_ok(out);
+  json_t *o = json_object_get(j, "o");
+  assert_int_equal(json_object_size(o), 12000);
+  for (int i = 0; i < 12000; i += 997) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i);
+    json_t *m = json_object_get(o, key);
+    assert_string_equal(json_string_value(json_object_get(m, "plan")), "pro");
+    assert_true(ends_with(json_string_value(json_object_get(m, "email")), "@email.invalid"));
+  }
+  json_t *last = json_object_get(o, "k11999");
+  assert_string_equal(json_string_value(json_object_get(last, "plan")), "pro");
+  json_decref(j);
+  free(out);
+  free(rec);
+  doppel_pseudonymizer_free(p);
+  doppel_key_free(k);
+}
+
 static void test_csv(void **state) {
   (void)state;
   doppel_key *k = test_key(0);
@@ -525,6 +558,7 @@ int main(void) {
       cmocka_unit_test(test_drop_keeps_json_valid),
       cmocka_unit_test(test_domains_and_defaults_off),
       cmocka_unit_test(test_default_generalizations),
+      cmocka_unit_test(test_path_cache_overflow),
       cmocka_unit_test(test_csv),
       cmocka_unit_test(test_job_malformed_and_strict),
       cmocka_unit_test(test_golden),

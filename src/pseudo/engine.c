@@ -119,7 +119,8 @@ struct doppel_pseudonymizer {
   dp_edit *edits;
   size_t n_edits, cap_edits;
   uint32_t *pathlen;               /* per depth */
-  const dp_decision **dec;         /* per depth */
+  const dp_decision **dec;         /* per depth: the decision in force */
+  dp_decision *dec_own;            /* per depth: storage for decisions the full cache could not hold */
   uint32_t *last_kept;             /* per depth: end of last kept sibling, UINT32_MAX none */
   size_t depth_cap;
 
@@ -660,6 +661,17 @@ static doppel_status ensure_depth(doppel_pseudonymizer *p, size_t depth) {
   const dp_decision **dd = realloc(p->dec, cap * sizeof *dd);
   if (!dd) return DOPPEL_E_NOMEM;
   p->dec = dd;
+  /* p->dec[] may point into dec_own: keep those pointers valid across growth */
+  dp_decision *own = malloc(cap * sizeof *own);
+  if (!own) return DOPPEL_E_NOMEM;
+  if (p->dec_own) {
+    memcpy(own, p->dec_own, p->depth_cap * sizeof *own);
+    for (size_t i = 0; i < p->depth_cap; i++)
+      if (p->dec[i] >= p->dec_own && p->dec[i] < p->dec_own + p->depth_cap)
+        p->dec[i] = own + (p->dec[i] - p->dec_own);
+    free(p->dec_own);
+  }
+  p->dec_own = own;
   uint32_t *lk = realloc(p->last_kept, cap * sizeof *lk);
   if (!lk) return DOPPEL_E_NOMEM;
   p->last_kept = lk;
@@ -707,7 +719,6 @@ doppel_status doppel_pseudonymizer_json(doppel_pseudonymizer *p, const char *rec
     p->path_arena.len = 0;
     p->n_paths = 0;
   }
-  dp_decision scratch[2];
   if ((st = ensure_depth(p, 2)) != DOPPEL_OK) goto fail;
   p->pathlen[0] = 0;
   p->dec[0] = &p->inspect_dec;
@@ -784,9 +795,8 @@ doppel_status doppel_pseudonymizer_json(doppel_pseudonymizer *p, const char *rec
       dec = pdec;
     } else {
       hs[d] = hash_bytes(hs[d - 1], p->path.data + p->pathlen[d - 1], p->path.len - p->pathlen[d - 1]);
-      dec = lookup_decision(p, p->path.data, p->path.len, hs[d], &scratch[0]);
+      dec = lookup_decision(p, p->path.data, p->path.len, hs[d], &p->dec_own[d]);
     }
-    if (dec == &scratch[0]) { scratch[1] = scratch[0]; dec = &scratch[1]; }
     p->dec[d] = dec;
 
     if (dec->action == DOPPEL_ACTION_DROP && dec->src == SRC_RULE) {
@@ -1008,6 +1018,7 @@ void doppel_pseudonymizer_free(doppel_pseudonymizer *p) {
   free(p->edits);
   free(p->pathlen);
   free(p->dec);
+  free(p->dec_own);
   free(p->last_kept);
   free(p->paths);
   free(p->pseudos);
