@@ -13,8 +13,17 @@
 typedef enum cli_opt_kind {
   CLI_FLAG,     /* int, set to 1 */
   CLI_STRING,   /* const char * */
-  CLI_SIZE      /* size_t, with K/M/G suffixes */
+  CLI_SIZE,     /* size_t, with K/M/G suffixes */
+  CLI_LIST      /* cli_list: a repeatable string option */
 } cli_opt_kind;
+
+#define CLI_LIST_MAX 64
+
+/* Values of a repeatable option, in the order given. */
+typedef struct cli_list {
+  const char *items[CLI_LIST_MAX];
+  size_t n;
+} cli_list;
 
 typedef struct cli_option {
   const char *name;      /* long name without "--" */
@@ -59,6 +68,7 @@ void cli_install_signal_handlers(void);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_pseudonymize(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 /* The command-table entry of a verb (never NULL for a verb in the table). */
 const cli_command *cli_command_get(const char *name);

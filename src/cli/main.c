@@ -23,6 +23,17 @@ const cli_command cli_commands[] = {
      "place. A policy file changes any of that per field. Everything else is copied\n"
      "byte for byte. The same value, key and domain always give the same pseudonym.",
      cmd_pseudonymize},
+    {"sample", "draw a user-consistent or reservoir sample, pseudonymized by default",
+     "doppel sample IN... -o OUT --key KEY (--users RATE | --users-n N | --events-n N) [options]",
+     "Keeps whole users or a uniform sample of events. --users RATE keeps a user iff the\n"
+     "keyed hash of its id (user id, else device id) falls below RATE, so the same key\n"
+     "and rate keep the same users in every file, day and shard. --users-n N keeps the N\n"
+     "users with the smallest hashes (two passes; stdin is spilled to a temporary file).\n"
+     "--events-n N keeps a reservoir sample of N events (per event name with --stratify\n"
+     "event), reproducible for a key, written in input order. Filters apply first. The\n"
+     "output keeps the input's format and is pseudonymized with the default policy\n"
+     "(or --policy) unless --raw.",
+     cmd_sample},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 

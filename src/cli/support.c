@@ -146,6 +146,15 @@ static int set_value(const cli_option *o, const char *v) {
         return 2;
       }
       return 0;
+    case CLI_LIST: {
+      cli_list *l = o->target;
+      if (l->n >= CLI_LIST_MAX) {
+        cli_error("--%s: given more than %d times", o->name, CLI_LIST_MAX);
+        return 2;
+      }
+      l->items[l->n++] = v;
+      return 0;
+    }
   }
   return 2;
 }
