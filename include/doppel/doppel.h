@@ -35,6 +35,7 @@
 #include <doppel/keyed.h>
 #include <doppel/pii.h>
 #include <doppel/pseudo.h>
+#include <doppel/sketch.h>
 #include <doppel/sample.h>
 
 #ifdef __cplusplus
