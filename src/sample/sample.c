@@ -130,6 +130,7 @@ typedef struct sampler {
   doppel_json_doc doc;
   const doppel_field_map *map;
   doppel_csv_columns cols;
+  size_t n_header_cols; /* CSV: fields in the header (0 = no header seen) */
   doppel_csv_field *fields;
   size_t fields_cap;
   dp_buf scratch;              /* unescaped/unquoted id, event name, time */
@@ -347,6 +348,11 @@ static doppel_status view_csv(sampler *s, const dp_source_record *rec, view *v, 
     if ((st = doppel_csv_split(rec->data, rec->len, ',', s->fields, s->fields_cap, &n, rd)) != DOPPEL_OK)
       return st;
   }
+  /* A row with the wrong field count is malformed here, before it can take a
+   * reservoir slot or count as a user (and also under --raw). */
+  if (s->n_header_cols && n != s->n_header_cols)
+    return dp_diag_set(rd, DOPPEL_E_CSV, NULL, 0, 0, "expected %zu fields as in the header, found %zu",
+                       s->n_header_cols, n);
   dp_buf_reset(&s->scratch);
   if ((st = dp_buf_reserve(&s->scratch, rec->len * 3 + 3)) != DOPPEL_OK) return st;
   size_t offs[3], lens[3];
@@ -426,6 +432,7 @@ static doppel_status on_start(void *ctx, dp_source *src, doppel_format fmt, dopp
     if ((st = dp_source_csv_names(header->data, header->len, &names_buf, &names, &lens, &n, &hd)) != DOPPEL_OK)
       return dp_diag_set(diag, st, header->source, header->line, hd.column, "%s", hd.text);
     doppel_csv_columns_resolve(s->map, names, lens, n, &s->cols);
+    s->n_header_cols = n;
     free(names_buf); free((void *)names); free(lens);
   }
   if (s->pass == 1) return DOPPEL_OK; /* USERS_N first pass: no output */
