@@ -519,6 +519,26 @@ static void test_csv_records(void **state) {
   free(b);
 }
 
+/* A stray quote inside an unquoted field stays literal: that one record is
+ * bad (the field splitter reports it), the following records are intact. */
+static void test_csv_stray_quote(void **state) {
+  (void)state;
+  const char *p = write_str("stray.csv",
+                            "id,text\n"
+                            "1,a\"b\n"
+                            "2,\"multi\nline\"\n"
+                            "3,\"q\"\"q\",c\"\"d\n"
+                            "4,end\n");
+  gots g = read_all(p, NULL);
+  assert_int_equal(g.n, 5);
+  expect_rec(&g.v[0], "id,text", 1, 1, 0, 1);
+  expect_rec(&g.v[1], "1,a\"b", 2, 1, 0, 1);
+  expect_rec(&g.v[2], "2,\"multi\nline\"", 3, 2, 0, 1);
+  expect_rec(&g.v[3], "3,\"q\"\"q\",c\"\"d", 5, 1, 0, 1);
+  expect_rec(&g.v[4], "4,end", 6, 1, 0, 1);
+  gots_free(&g);
+}
+
 static void test_format_detection(void **state) {
   (void)state;
   struct {
@@ -752,11 +772,19 @@ static gots reference_read(const char *d, size_t len, int csv, size_t max) {
     uint64_t start_line = line, quote_line = 0;
     uint32_t nl = 0;
     int in_q = 0;
+    size_t closed = (size_t)-1; /* index of the quote that last closed a quoted field */
     size_t i = pos;
     while (i < len) {
       if (csv && d[i] == '"') {
-        in_q = !in_q;
-        if (in_q) quote_line = line;
+        /* inside quotes every quote closes; outside, only a quote at the start
+         * of a field (record start, after ',', or right after a closing quote) opens */
+        if (in_q) {
+          in_q = 0;
+          closed = i;
+        } else if (i == pos || d[i - 1] == ',' || closed == i - 1) {
+          in_q = 1;
+          quote_line = line;
+        }
       } else if (d[i] == '\n') {
         if (!in_q) break;
         line++;
@@ -1112,6 +1140,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_gzip_corrupt_truncated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_csv_records, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_csv_stray_quote, setup, teardown),
       cmocka_unit_test_setup_teardown(test_format_detection, setup, teardown),
       cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stdin, setup, teardown),

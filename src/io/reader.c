@@ -5,7 +5,8 @@
  * 1f 8b) is read into a second buffer and inflated into the first, member
  * after member. Records are found in place: a JSONL record ends at the next
  * '\n' (memchr), a CSV record at the next '\n' outside double quotes (every
- * quote toggles the quoted state, so "" inside quotes needs no special case).
+ * quote toggles the quoted state, so "" inside quotes needs no special case;
+ * outside quotes, only a quote at the start of a field opens one).
  * A record that lies wholly inside the buffer is returned as a pointer into
  * it; only a record that spans a refill is copied into the accumulation
  * buffer, which is capped at max_record + 1 bytes (room for a '\r' that turns
@@ -61,6 +62,8 @@ struct doppel_reader {
   int in_rec;            /* a record has started (at least one byte scanned) */
   int skipping;          /* discarding the rest of a too-long record */
   int in_quote;          /* CSV: inside a quoted field */
+  unsigned char prev;    /* CSV: byte before buf[scan] within the record (',' at its start) */
+  int prev_closed;       /* CSV: that byte was a quote closing a quoted field */
   uint64_t rec_line;     /* first line of the record in progress */
   uint64_t quote_line;   /* CSV: line of the last opening quote */
   uint32_t rec_nl;       /* CSV: newlines inside quotes so far */
@@ -211,8 +214,11 @@ static const char *find_term(doppel_reader *r) {
     r->rec_line = r->line;
     r->rec_nl = 0;
     r->in_quote = 0;
+    r->prev = ',';
+    r->prev_closed = 0;
   }
   const char *p = r->buf + r->scan;
+  const char *p0 = p;
   const char *e = r->buf + r->end;
   if (r->format != DOPPEL_FORMAT_CSV) {
     const char *nl = memchr(p, '\n', (size_t)(e - p));
@@ -220,6 +226,7 @@ static const char *find_term(doppel_reader *r) {
     return nl;
   }
   const char *nl = NULL;
+  const char *closed = NULL; /* last quote that closed a quoted field in this scan */
   int nl_known = 0;
   for (;;) {
     if (r->in_quote) {
@@ -227,6 +234,7 @@ static const char *find_term(doppel_reader *r) {
       count_quoted_newlines(r, p, q ? q : e);
       if (!q) break;
       r->in_quote = 0;
+      closed = q;
       p = q + 1;
     } else {
       if (!nl_known || (nl && nl < p)) {
@@ -239,10 +247,22 @@ static const char *find_term(doppel_reader *r) {
         if (nl) return nl;
         break;
       }
-      r->in_quote = 1;
-      r->quote_line = r->line;
+      /* a quote opens a quoted field only at the start of a field (or right
+       * after a closing quote: ""); a stray quote inside an unquoted field
+       * stays literal, so one bad record is reported by the field splitter
+       * instead of swallowing the rest of the file */
+      int field_start = q > p0 ? (q[-1] == ',' || q - 1 == closed)
+                               : (r->prev == ',' || r->prev_closed);
+      if (field_start) {
+        r->in_quote = 1;
+        r->quote_line = r->line;
+      }
       p = q + 1;
     }
+  }
+  if (e > p0) {
+    r->prev = (unsigned char)e[-1];
+    r->prev_closed = closed == e - 1;
   }
   r->scan = r->end;
   return NULL;
