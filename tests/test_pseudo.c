@@ -434,6 +434,48 @@ static void test_path_cache_overflow(void **state) {
   doppel_key_free(k);
 }
 
+/* A profile's privacy ledger is a valid policy. */
+static void test_ledger_as_policy(void **state) {
+  (void)state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/fixtures/profiles/ledger_only.json", DOPPEL_SOURCE_DIR);
+  doppel_policy *pol;
+  doppel_diag d;
+  assert_int_equal(doppel_policy_load(&pol, path, &d), DOPPEL_OK);
+  assert_int_equal(doppel_policy_rule_count(pol), 3); /* plan has no treatment: review only */
+  doppel_key *k = test_key(0);
+  doppel_pseudonymizer *p;
+  assert_int_equal(doppel_pseudonymizer_new(&p, k, pol, DOPPEL_DIALECT_GENERIC, NULL), DOPPEL_OK);
+  char *in = fixture_line("events/generic.jsonl", 0);
+  char *out = rewrite(p, in);
+  json_t *j = parse_ok(out);
+  assert_true(is_hex(jstr(j, "user_id"), 32)); /* format hex despite the e-mail value */
+  assert_null(json_object_get(json_object_get(j, "properties"), "full_name"));
+  assert_string_equal(jstr(j, "time"), "2024-01-09T00:00:00+02:00");
+  assert_true(ends_with(jstr(j, "properties.email"), "@email.invalid")); /* defaults still on */
+  json_decref(j);
+  free(out);
+  free(in);
+  doppel_pseudonymizer_free(p);
+  doppel_policy_free(pol);
+  static const struct { const char *json; const char *fragment; } bad[] = {
+      {"{\"format\": \"doppel-profile/1\"}", "needs \"privacy\""},
+      {"{\"format\": \"doppel-profile/1\", \"privacy\": {\"fields\": [{\"class\": \"none\"}]}}",
+       "ledger field 1: missing \"path\""},
+      {"{\"format\": \"doppel-profile/1\", \"privacy\": {\"fields\": [{\"path\": \"a\"},"
+       "{\"path\": \"b\", \"treatment\": {\"action\": \"hsh\"}}]}}",
+       "ledger field 2 (path 'b'): unknown action 'hsh'"},
+      {"{\"format\": \"doppel-profile/1\", \"privacy\": {\"fields\": [{\"path\": \"a\", \"treatment\": \"hash\"}]}}",
+       "\"treatment\" must be an object"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    doppel_policy *x = NULL;
+    assert_int_equal(doppel_policy_parse(&x, bad[i].json, strlen(bad[i].json), "p.json", &d), DOPPEL_E_POLICY);
+    if (!strstr(d.text, bad[i].fragment)) fail_msg("case %zu: '%s' lacks '%s'", i, d.text, bad[i].fragment);
+  }
+  doppel_key_free(k);
+}
+
 static void test_csv(void **state) {
   (void)state;
   doppel_key *k = test_key(0);
@@ -559,6 +601,7 @@ int main(void) {
       cmocka_unit_test(test_domains_and_defaults_off),
       cmocka_unit_test(test_default_generalizations),
       cmocka_unit_test(test_path_cache_overflow),
+      cmocka_unit_test(test_ledger_as_policy),
       cmocka_unit_test(test_csv),
       cmocka_unit_test(test_job_malformed_and_strict),
       cmocka_unit_test(test_golden),

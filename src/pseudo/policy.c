@@ -96,27 +96,27 @@ static int lookup_name(const char *const *names, size_t n, const char *s) {
 
 #define RULE_ERR(...) dp_diag_set(diag, DOPPEL_E_POLICY, source, 0, 0, __VA_ARGS__)
 
-static doppel_status parse_rule(dp_rule *r, size_t number, json_t *obj, const char *source,
-                                doppel_diag *diag) {
+static doppel_status parse_rule(dp_rule *r, const char *what, size_t number, json_t *obj,
+                                const char *source, doppel_diag *diag) {
   memset(r, 0, sizeof *r);
   r->number = number;
   r->bits = 128;
-  if (!json_is_object(obj)) return RULE_ERR("rule %zu: expected an object", number);
+  if (!json_is_object(obj)) return RULE_ERR("%s %zu: expected an object", what, number);
   json_t *path = json_object_get(obj, "path");
   if (!json_is_string(path) || json_string_length(path) == 0)
-    return RULE_ERR("rule %zu: missing \"path\" (a dotted field path, '*' and '**' allowed)",
-                    number);
+    return RULE_ERR("%s %zu: missing \"path\" (a dotted field path, '*' and '**' allowed)",
+                    what, number);
   const char *ps = json_string_value(path);
   if (strlen(ps) != json_string_length(path) || strlen(ps) > 1024)
-    return RULE_ERR("rule %zu: invalid \"path\"", number);
+    return RULE_ERR("%s %zu: invalid \"path\"", what, number);
   json_t *action = json_object_get(obj, "action");
   if (!json_is_string(action))
-    return RULE_ERR("rule %zu (path '%s'): missing \"action\" (hash, drop, generalize, scrub or keep)",
-                    number, ps);
+    return RULE_ERR("%s %zu (path '%s'): missing \"action\" (hash, drop, generalize, scrub or keep)",
+                    what, number, ps);
   int a = lookup_name(action_names, 5, json_string_value(action));
   if (a < 0)
-    return RULE_ERR("rule %zu (path '%s'): unknown action '%.40s' (expected hash, drop, generalize, scrub or keep)",
-                    number, ps, json_string_value(action));
+    return RULE_ERR("%s %zu (path '%s'): unknown action '%.40s' (expected hash, drop, generalize, scrub or keep)",
+                    what, number, ps, json_string_value(action));
   r->action = (doppel_action)a;
   int gen_params = 0;
   const char *key;
@@ -125,20 +125,20 @@ static doppel_status parse_rule(dp_rule *r, size_t number, json_t *obj, const ch
     if (!strcmp(key, "path") || !strcmp(key, "action") || !strcmp(key, "comment")) continue;
     if (!strcmp(key, "domain")) {
       if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= sizeof r->domain)
-        return RULE_ERR("rule %zu (path '%s'): \"domain\" must be a non-empty string of at most %zu bytes",
-                        number, ps, sizeof r->domain - 1);
+        return RULE_ERR("%s %zu (path '%s'): \"domain\" must be a non-empty string of at most %zu bytes",
+                        what, number, ps, sizeof r->domain - 1);
       snprintf(r->domain, sizeof r->domain, "%s", json_string_value(v));
     } else if (!strcmp(key, "format")) {
       int e = json_is_string(v) ? lookup_name(encoding_names, 6, json_string_value(v)) : -1;
       if (e < 0)
-        return RULE_ERR("rule %zu (path '%s'): \"format\" must be one of auto, hex, uuid, email, phone, ip",
-                        number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"format\" must be one of auto, hex, uuid, email, phone, ip",
+                        what, number, ps);
       r->encoding = (doppel_encoding)e;
     } else if (!strcmp(key, "bits")) {
       json_int_t b = json_is_integer(v) ? json_integer_value(v) : 0;
       if (b < 64 || b > 256 || b % 8)
-        return RULE_ERR("rule %zu (path '%s'): \"bits\" must be a multiple of 8 from 64 to 256",
-                        number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"bits\" must be a multiple of 8 from 64 to 256",
+                        what, number, ps);
       r->bits = (unsigned)b;
     } else if (!strcmp(key, "label")) {
       const char *l = json_is_string(v) ? json_string_value(v) : NULL;
@@ -147,14 +147,14 @@ static doppel_status parse_rule(dp_rule *r, size_t number, json_t *obj, const ch
       for (size_t i = 0; ok && i < ln; i++)
         ok = (l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' && l[i] <= '9') || l[i] == '-';
       if (!ok)
-        return RULE_ERR("rule %zu (path '%s'): \"label\" must be lowercase letters, digits and '-'",
-                        number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"label\" must be lowercase letters, digits and '-'",
+                        what, number, ps);
       memcpy(r->label, l, ln + 1);
     } else if (!strcmp(key, "ip_prefix") || !strcmp(key, "ip6_prefix")) {
       int v6 = key[2] == '6';
       json_int_t b = json_is_integer(v) ? json_integer_value(v) : -1;
       if (b < 0 || b > (v6 ? 128 : 32))
-        return RULE_ERR("rule %zu (path '%s'): \"%s\" must be an integer from 0 to %d", number, ps,
+        return RULE_ERR("%s %zu (path '%s'): \"%s\" must be an integer from 0 to %d", what, number, ps,
                         key, v6 ? 128 : 32);
       if (v6) r->gen.ip6_prefix = (int)b; else r->gen.ip4_prefix = (int)b;
       r->gen.kind = DP_GEN_IP;
@@ -162,43 +162,43 @@ static doppel_status parse_rule(dp_rule *r, size_t number, json_t *obj, const ch
     } else if (!strcmp(key, "truncate")) {
       int u = json_is_string(v) ? lookup_name(unit_names, 6, json_string_value(v)) : -1;
       if (u < 0)
-        return RULE_ERR("rule %zu (path '%s'): \"truncate\" must be year, month, day, hour, minute or second",
-                        number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"truncate\" must be year, month, day, hour, minute or second",
+                        what, number, ps);
       r->gen.kind = DP_GEN_TRUNCATE;
       r->gen.unit = (dp_time_unit)u;
       gen_params |= 2;
     } else if (!strcmp(key, "bucket")) {
       double w = json_is_number(v) ? json_number_value(v) : 0;
       if (!(w > 0) || !isfinite(w))
-        return RULE_ERR("rule %zu (path '%s'): \"bucket\" must be a positive number", number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"bucket\" must be a positive number", what, number, ps);
       r->gen.kind = DP_GEN_BUCKET;
       r->gen.bucket = w;
       gen_params |= 4;
     } else if (!strcmp(key, "keep_chars")) {
       json_int_t k = json_is_integer(v) ? json_integer_value(v) : -1;
       if (k < 0 || k > 1000)
-        return RULE_ERR("rule %zu (path '%s'): \"keep_chars\" must be an integer from 0 to 1000",
-                        number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"keep_chars\" must be an integer from 0 to 1000",
+                        what, number, ps);
       r->gen.kind = DP_GEN_PREFIX;
       r->gen.keep_chars = (int)k;
       gen_params |= 8;
     } else if (!strcmp(key, "round")) {
       json_int_t k = json_is_integer(v) ? json_integer_value(v) : -1;
       if (k < 0 || k > 12)
-        return RULE_ERR("rule %zu (path '%s'): \"round\" must be an integer from 0 to 12", number, ps);
+        return RULE_ERR("%s %zu (path '%s'): \"round\" must be an integer from 0 to 12", what, number, ps);
       r->gen.kind = DP_GEN_ROUND;
       r->gen.round_digits = (int)k;
       gen_params |= 16;
     } else {
-      return RULE_ERR("rule %zu (path '%s'): unknown key \"%.40s\"", number, ps, key);
+      return RULE_ERR("%s %zu (path '%s'): unknown key \"%.40s\"", what, number, ps, key);
     }
   }
   if (gen_params && r->action != DOPPEL_ACTION_GENERALIZE)
-    return RULE_ERR("rule %zu (path '%s'): generalization parameters need \"action\": \"generalize\"",
-                    number, ps);
+    return RULE_ERR("%s %zu (path '%s'): generalization parameters need \"action\": \"generalize\"",
+                    what, number, ps);
   if (gen_params & (gen_params - 1) && gen_params != 1)
-    return RULE_ERR("rule %zu (path '%s'): give only one of ip_prefix, truncate, bucket, keep_chars, round",
-                    number, ps);
+    return RULE_ERR("%s %zu (path '%s'): give only one of ip_prefix, truncate, bucket, keep_chars, round",
+                    what, number, ps);
   if (r->gen.kind == DP_GEN_IP) {
     /* a rule may set one or both prefixes; the other keeps its default */
     if (!json_object_get(obj, "ip_prefix")) r->gen.ip4_prefix = 24;
@@ -210,8 +210,8 @@ static doppel_status parse_rule(dp_rule *r, size_t number, json_t *obj, const ch
   if (r->action != DOPPEL_ACTION_HASH &&
       (json_object_get(obj, "domain") || json_object_get(obj, "format") ||
        json_object_get(obj, "bits") || json_object_get(obj, "label")))
-    return RULE_ERR("rule %zu (path '%s'): domain, format, bits and label apply to \"action\": \"hash\" only",
-                    number, ps);
+    return RULE_ERR("%s %zu (path '%s'): domain, format, bits and label apply to \"action\": \"hash\" only",
+                    what, number, ps);
   r->path = strdup(ps);
   if (!r->path) return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, NULL);
   return DOPPEL_OK;
@@ -225,6 +225,45 @@ void doppel_policy_free(doppel_policy *p) {
 }
 
 size_t doppel_policy_rule_count(const doppel_policy *p) { return p ? p->n : 0; }
+
+/* A profile ("format": "doppel-profile/1") used as a policy: every entry of
+ * privacy.fields that has a "treatment" becomes a rule {path, ...treatment},
+ * in ledger order; "privacy.defaults": false turns the default treatments
+ * off for paths the ledger does not list (see docs/profile-format.md). */
+static doppel_status ledger_rules(doppel_policy *p, json_t *root, const char *source,
+                                  doppel_diag *diag) {
+  json_t *privacy = json_object_get(root, "privacy");
+  json_t *fields = json_is_object(privacy) ? json_object_get(privacy, "fields") : NULL;
+  if (!json_is_array(fields))
+    return RULE_ERR("a profile used as a policy needs \"privacy\": {\"fields\": [...]} (its privacy ledger)");
+  json_t *defaults = json_object_get(privacy, "defaults");
+  if (defaults && !json_is_boolean(defaults)) return RULE_ERR("\"privacy.defaults\" must be true or false");
+  p->defaults = defaults ? json_is_true(defaults) : 1;
+  size_t n = json_array_size(fields);
+  p->rules = calloc(n ? n : 1, sizeof *p->rules);
+  if (!p->rules) return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, NULL);
+  for (size_t i = 0; i < n; i++) {
+    json_t *f = json_array_get(fields, i);
+    json_t *path = json_is_object(f) ? json_object_get(f, "path") : NULL;
+    json_t *treatment = json_is_object(f) ? json_object_get(f, "treatment") : NULL;
+    if (!json_is_string(path))
+      return RULE_ERR("ledger field %zu: missing \"path\"", i + 1);
+    if (!treatment) continue; /* listed for review only */
+    if (!json_is_object(treatment))
+      return RULE_ERR("ledger field %zu (path '%s'): \"treatment\" must be an object such as {\"action\": \"hash\"}",
+                      i + 1, json_string_value(path));
+    json_t *rule = json_deep_copy(treatment);
+    if (!rule || json_object_set(rule, "path", path) != 0) {
+      json_decref(rule);
+      return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, NULL);
+    }
+    doppel_status st = parse_rule(&p->rules[p->n], "ledger field", i + 1, rule, source, diag);
+    json_decref(rule);
+    if (st != DOPPEL_OK) return st;
+    p->n++;
+  }
+  return DOPPEL_OK;
+}
 
 doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t len,
                                   const char *source, doppel_diag *diag) {
@@ -245,6 +284,11 @@ doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t 
   p->defaults = 1;
   if (!json_is_object(root)) {
     st = RULE_ERR("a policy is a JSON object with \"rules\": [...]");
+    goto done;
+  }
+  json_t *fmt = json_object_get(root, "format");
+  if (json_is_string(fmt) && !strcmp(json_string_value(fmt), "doppel-profile/1")) {
+    st = ledger_rules(p, root, source, diag);
     goto done;
   }
   const char *key;
@@ -278,7 +322,7 @@ doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t 
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
-    st = parse_rule(&p->rules[i], i + 1, json_array_get(rules, i), source, diag);
+    st = parse_rule(&p->rules[i], "rule", i + 1, json_array_get(rules, i), source, diag);
     if (st != DOPPEL_OK) goto done;
     p->n = i + 1;
   }
