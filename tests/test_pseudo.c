@@ -105,6 +105,17 @@ static void test_path_match(void **state) {
   assert_true(doppel_path_match("properties.nested.**", "properties.nested", 17));
   assert_true(doppel_path_match("a.**.**", "a", 1));
   assert_false(doppel_path_match("a.**.b", "a", 1));
+  /* many "**" against a long path that does not match: must stay linear-ish
+   * (an exponential matcher never returns here) */
+  char glob[512] = "", path[512] = "";
+  for (int i = 0; i < 60; i++) strcat(glob, "**.");
+  strcat(glob, "x");
+  for (int i = 0; i < 100; i++) strcat(path, i ? ".a" : "a");
+  assert_false(doppel_path_match(glob, path, strlen(path)));
+  path[strlen(path) - 1] = 'x';
+  assert_true(doppel_path_match(glob, path, strlen(path)));
+  assert_true(doppel_path_match("**.b*.**.d", "a.bc.x.y.d", 10));
+  assert_false(doppel_path_match("**.b*.**.d", "a.cb.x.y.d", 10));
 }
 
 static void test_policy_errors(void **state) {

@@ -38,45 +38,67 @@ static int seg_match(const char *g, size_t gn, const char *s, size_t sn) {
   return gi == gn;
 }
 
-static int path_match(const char *g, size_t gn, const char *p, size_t pn) {
-  /* Split both on '.'; "**" matches zero or more segments. */
-  for (;;) {
-    const char *gdot = memchr(g, '.', gn);
-    size_t glen = gdot ? (size_t)(gdot - g) : gn;
-    if (glen == 2 && g[0] == '*' && g[1] == '*') {
-      const char *grest = gdot ? gdot + 1 : NULL;
-      size_t grest_n = gdot ? gn - glen - 1 : 0;
-      if (!grest) return 1; /* trailing ** matches everything left */
-      /* try to match the rest at every segment boundary of p */
-      for (;;) {
-        if (path_match(grest, grest_n, p, pn)) return 1;
-        const char *pdot = memchr(p, '.', pn);
-        if (!pdot) return 0;
-        pn -= (size_t)(pdot - p) + 1;
-        p = pdot + 1;
-      }
+typedef struct seg {
+  const char *p;  /* first byte */
+  size_t n;       /* length */
+} seg;
+
+/* Split s[0..n) on '.' into *out (grown as needed; inline storage first). */
+static size_t split_segs(const char *s, size_t n, seg *inline_buf, size_t inline_cap, seg **out) {
+  size_t count = 1;
+  for (size_t i = 0; i < n; i++) count += s[i] == '.';
+  seg *v = count <= inline_cap ? inline_buf : malloc(count * sizeof *v);
+  if (!v) return (size_t)-1;
+  size_t k = 0, start = 0;
+  for (size_t i = 0; i <= n; i++)
+    if (i == n || s[i] == '.') {
+      v[k].p = s + start;
+      v[k].n = i - start;
+      k++;
+      start = i + 1;
     }
-    const char *pdot = memchr(p, '.', pn);
-    size_t plen = pdot ? (size_t)(pdot - p) : pn;
-    if (!seg_match(g, glen, p, plen)) return 0;
-    if (!gdot && !pdot) return 1;
-    if (gdot && !pdot) {
-      /* path exhausted: the rest of the glob must be "**" segments only */
-      const char *r = gdot + 1;
-      size_t rn = gn - glen - 1;
-      while (rn >= 2 && r[0] == '*' && r[1] == '*' && (rn == 2 || r[2] == '.')) {
-        if (rn == 2) return 1;
-        r += 3;
-        rn -= 3;
-      }
-      return 0;
-    }
-    if (!gdot) return 0;
-    g = gdot + 1;
-    gn -= glen + 1;
-    p = pdot + 1;
-    pn -= plen + 1;
+  *out = v;
+  return count;
+}
+
+static int is_globstar(const seg *g) { return g->n == 2 && g->p[0] == '*' && g->p[1] == '*'; }
+
+/* Segment-level glob match: "**" matches any number (also zero) of whole
+ * segments, any other glob segment matches exactly one path segment. Every
+ * non-"**" segment consumes exactly one segment, so the classic wildcard
+ * algorithm with a single backtracking point is exact and runs in
+ * O(glob segments x path segments) — no exponential blow-up on many "**". */
+static int path_match(const char *gs, size_t gn, const char *ps, size_t pn) {
+  seg gbuf[32], pbuf[64], *g, *p;
+  size_t G = split_segs(gs, gn, gbuf, 32, &g);
+  if (G == (size_t)-1) return 0;
+  size_t P = split_segs(ps, pn, pbuf, 64, &p);
+  if (P == (size_t)-1) {
+    if (g != gbuf) free(g);
+    return 0;
   }
+  size_t gi = 0, pi = 0, star = (size_t)-1, mark = 0;
+  int ok = 1;
+  while (pi < P) {
+    if (gi < G && is_globstar(&g[gi])) {
+      star = gi++;
+      mark = pi;
+    } else if (gi < G && seg_match(g[gi].p, g[gi].n, p[pi].p, p[pi].n)) {
+      gi++;
+      pi++;
+    } else if (star != (size_t)-1) {
+      gi = star + 1;
+      pi = ++mark;
+    } else {
+      ok = 0;
+      break;
+    }
+  }
+  while (ok && gi < G && is_globstar(&g[gi])) gi++;
+  ok = ok && gi == G;
+  if (g != gbuf) free(g);
+  if (p != pbuf) free(p);
+  return ok;
 }
 
 int doppel_path_match(const char *glob, const char *path, size_t path_len) {
