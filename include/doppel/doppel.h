@@ -37,6 +37,7 @@
 #include <doppel/pseudo.h>
 #include <doppel/sketch.h>
 #include <doppel/sample.h>
+#include <doppel/profile.h>
 
 #ifdef __cplusplus
 extern "C" {

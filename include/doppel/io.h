@@ -94,6 +94,10 @@ doppel_status doppel_output_write(doppel_output *o, const void *p, size_t n, dop
 /* Flush, fsync, rename into place and free o (also on failure, after
  * removing the temporary file). For stdout: flush and check for errors. */
 doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag);
+/* Make a file output readable and writable by its owner only (mode 0600),
+ * before anything is written: for outputs that hold raw personal data such
+ * as profile states. No-op for stdout and non-regular targets. */
+doppel_status doppel_output_restrict(doppel_output *o, doppel_diag *diag);
 /* Remove the temporary file and free o. NULL is a no-op. */
 void doppel_output_abort(doppel_output *o);
 /* Remove every temporary output file of this process that is still open

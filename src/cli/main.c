@@ -34,6 +34,23 @@ const cli_command cli_commands[] = {
      "output keeps the input's format and is pseudonymized with the default policy\n"
      "(or --policy) unless --raw.",
      cmd_sample},
+    {"profile", "learn a privacy-safe profile of event data in one streaming pass",
+     "doppel profile IN... -o PROFILE.json [--state-out STATE] [options]",
+     "Reads JSON Lines or CSV (gzip or plain, '-' for stdin) and writes a profile: users,\n"
+     "events and their transitions and session paths, sessions, time of week, per-day\n"
+     "counts, retention, properties per event, a privacy ledger with a proposed treatment\n"
+     "per field, and data-quality warnings. The profile holds aggregates only: nothing\n"
+     "held by fewer than k users is listed, identifiers are described by shape, and\n"
+     "extremes are clipped. --state-out writes a mergeable partial state instead (for\n"
+     "doppel merge); a state holds raw values and is written with mode 0600.",
+     cmd_profile},
+    {"merge", "merge partial profile states from shards into one profile",
+     "doppel merge STATE... -o PROFILE.json [--state-out STATE]",
+     "Merges states written by 'doppel profile --state-out' (plain or gzip) and writes the\n"
+     "finalized profile: counts add up exactly, a user's sessions that span two shards\n"
+     "are joined, and sketches merge within their stated error. The result does not\n"
+     "depend on the order or grouping of the states.",
+     cmd_merge},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 

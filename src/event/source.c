@@ -36,6 +36,8 @@ doppel_status dp_source_malformed(dp_source *src, const char *source, uint64_t l
     return dp_diag_set(diag, rdiag->status, source, line, column, "%s (--strict)", text);
   }
   src->malformed++;
+  if (src->hooks && src->hooks->malformed)
+    src->hooks->malformed(src->hooks->ctx, source, line, rdiag->status);
   if (src->n_bad >= DP_SOURCE_MAX_BAD) return DOPPEL_OK;
   size_t i = src->n_bad++;
   src->bad_lines[i] = line;
@@ -216,6 +218,7 @@ static doppel_status run_input(dp_source *src, const dp_source_hooks *h, size_t 
                        src->format == DOPPEL_FORMAT_CSV ? "CSV" : "JSON Lines");
   }
   int eof = 0;
+  const uint64_t records_before = src->records_in;
   if (fmt == DOPPEL_FORMAT_CSV) st = csv_header(src, h, r, source, input, first_header, &eof, diag);
   else if (!src->started) st = detect_json(src, h, r, source, input, &eof, diag);
   while (st == DOPPEL_OK && !eof) {
@@ -239,6 +242,8 @@ static doppel_status run_input(dp_source *src, const dp_source_hooks *h, size_t 
     }
   }
   src->bytes_in += doppel_reader_bytes(r);
+  if (st == DOPPEL_OK && h->end_input)
+    h->end_input(h->ctx, src, input, src->records_in - records_before, doppel_reader_bytes(r));
   doppel_reader_free(r);
   return st;
 }
@@ -247,6 +252,7 @@ doppel_status dp_source_run(dp_source *src, const dp_source_options *opt, const 
                             doppel_diag *diag) {
   memset(src, 0, sizeof *src);
   src->opt = opt;
+  src->hooks = h;
   src->next_progress = PROGRESS_EVERY;
   dp_buf header;
   dp_buf_init(&header, 0);

@@ -49,6 +49,11 @@ typedef struct dp_source_hooks {
   /* Called for every data record (records_in already counts it). */
   doppel_status (*record)(void *ctx, dp_source *src, const dp_source_record *rec,
                           doppel_diag *diag);
+  /* Optional: an input is done (its records, incl. malformed ones, and its
+   * bytes: compressed bytes for gzip). */
+  void (*end_input)(void *ctx, dp_source *src, size_t input, uint64_t records, uint64_t bytes);
+  /* Optional: a malformed record was counted (st says why). */
+  void (*malformed)(void *ctx, const char *source, uint64_t line, doppel_status st);
 } dp_source_hooks;
 
 typedef struct dp_source_options {
@@ -78,6 +83,7 @@ struct dp_source {
   doppel_dialect dialect;      /* dialect used */
   char evidence[200];          /* detection evidence / "forced by --dialect" / "no records" */
   uint64_t next_progress;
+  const dp_source_hooks *hooks; /* the hooks of the run */
 };
 
 /* Read every input in order, calling hooks. Fills src (caller-allocated). */

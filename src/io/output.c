@@ -341,3 +341,9 @@ void doppel_output_abort(doppel_output *o) {
 }
 
 const char *doppel_output_temp_path(const doppel_output *o) { return o ? o->tmp : NULL; }
+
+doppel_status doppel_output_restrict(doppel_output *o, doppel_diag *diag) {
+  if (!o || o->kind != OUT_TEMP) return DOPPEL_OK;
+  if (fchmod(o->fd, 0600) != 0) return os_error(diag, "restrict permissions of", o->path, errno);
+  return DOPPEL_OK;
+}

@@ -74,7 +74,7 @@ doppel_status doppel_pseudonymize(const doppel_pseudo_options *opt, doppel_pseud
   if (st != DOPPEL_OK) return st;
   dp_source_options so = {opt->inputs, NULL, opt->n_inputs, opt->dialect, opt->format,
                           opt->max_record, opt->strict, opt->progress, opt->progress_ctx};
-  dp_source_hooks hooks = {&j, on_start, on_record};
+  dp_source_hooks hooks = {&j, on_start, on_record, NULL, NULL};
   dp_source *src = malloc(sizeof *src);
   if (!src) {
     doppel_output_abort(j.em.out);

@@ -679,7 +679,7 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
   }
   dp_source_options so = {paths, names, opt->n_inputs, opt->dialect, opt->format,
                           opt->max_record, opt->strict, opt->progress, opt->progress_ctx};
-  dp_source_hooks hooks = {s, on_start, on_record};
+  dp_source_hooks hooks = {s, on_start, on_record, NULL, NULL};
   if (opt->mode == DOPPEL_SAMPLE_USERS_N) {
     for (size_t i = 0; i < opt->n_inputs; i++) {
       if (strcmp(opt->inputs[i], "-") != 0) continue;

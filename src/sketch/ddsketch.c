@@ -16,6 +16,7 @@
 #include <float.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,20 @@ static doppel_status store_insert(dp_dds_store *st, int64_t idx, uint64_t n, uin
   return DOPPEL_OK;
 }
 
+/* Bucket indexes of the integers 1..SMALL_INTS-1 at the default alpha,
+ * computed once with the same expression as bucket_index(): small counts
+ * and lengths are the common case and skip the logarithm. */
+#define SMALL_INTS 1024
+static int64_t small_idx[SMALL_INTS];
+static pthread_once_t small_once = PTHREAD_ONCE_INIT;
+static double small_inv_log_gamma;
+
+static void small_init(void) {
+  double gamma = (1 + DOPPEL_DDSKETCH_ALPHA_DEFAULT) / (1 - DOPPEL_DDSKETCH_ALPHA_DEFAULT);
+  small_inv_log_gamma = 1.0 / log(gamma);
+  for (int v = 1; v < SMALL_INTS; v++) small_idx[v] = (int64_t)ceil(log((double)v) * small_inv_log_gamma);
+}
+
 doppel_status doppel_ddsketch_add(doppel_ddsketch *s, double value) {
   if (!isfinite(value)) return DOPPEL_E_DATA;
   if (s->count >= (uint64_t)INT64_MAX) return DOPPEL_E_LIMIT;
@@ -149,7 +164,13 @@ doppel_status doppel_ddsketch_add(doppel_ddsketch *s, double value) {
   if (a < DBL_MIN) {
     s->zero++;
   } else {
-    int64_t idx = bucket_index(s, a);
+    int64_t idx;
+    if (a < SMALL_INTS && a == (double)(int)a) {
+      pthread_once(&small_once, small_init);
+      idx = s->inv_log_gamma == small_inv_log_gamma ? small_idx[(int)a] : bucket_index(s, a);
+    } else {
+      idx = bucket_index(s, a);
+    }
     if (idx < s->idx_lo) idx = s->idx_lo;
     if (idx > s->idx_hi) idx = s->idx_hi;
     doppel_status st = store_insert(value > 0 ? &s->pos : &s->neg, idx, 1, s->max_buckets);
