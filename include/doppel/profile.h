@@ -104,8 +104,8 @@ doppel_status doppel_profiler_csv_header(doppel_profiler *p, const char *rec, si
 doppel_status doppel_profiler_add_csv(doppel_profiler *p, const char *rec, size_t len,
                                       doppel_diag *diag);
 
-/* The finalized profile (a new reference). The profiler can still produce
- * its state afterwards but takes no more records. */
+/* The finalized profile (a new reference). Finalizing closes every
+ * session: afterwards the profiler takes no records and has no state. */
 doppel_status doppel_profiler_profile(doppel_profiler *p, json_t **out, doppel_diag *diag);
 /* The mergeable partial state (a new reference). */
 doppel_status doppel_profiler_state(doppel_profiler *p, json_t **out, doppel_diag *diag);
@@ -165,6 +165,11 @@ typedef struct doppel_profile_options {
 /* The whole `doppel profile` job. */
 doppel_status doppel_profile(const doppel_profile_options *opt, doppel_profile_summary *sum,
                              doppel_diag *diag);
+
+/* Profile the inputs of opt (output and state_out are ignored) into a new
+ * profile document *profile, for callers that use it in memory (compare). */
+doppel_status doppel_profile_to_json(const doppel_profile_options *opt, json_t **profile,
+                                     doppel_profile_summary *sum, doppel_diag *diag);
 
 typedef struct doppel_merge_options {
   const char *const *states;   /* state files (plain or gzip) */

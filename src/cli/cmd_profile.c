@@ -40,7 +40,7 @@ static int parse_u64(const char *s, uint64_t *out) {
 }
 
 static void print_summary(const doppel_profile_summary *s, const char *output, const char *state) {
-  char a[32], b[32], c[32];
+  char a[32], b[32], c[32], d[32], e[32], g[32];
   cli_info("%s records in, %s profiled, %s malformed skipped%s%s", cli_thousands(s->records_in, a, sizeof a),
            cli_thousands(s->events, b, sizeof b), cli_thousands(s->malformed, c, sizeof c),
            s->key_id[0] ? "; key id " : "", s->key_id);
@@ -55,8 +55,8 @@ static void print_summary(const doppel_profile_summary *s, const char *output, c
                     "%s properties, %s sessions, %s warnings\n",
             strcmp(output, "-") ? output : "<stdout>", cli_thousands(s->users, a, sizeof a),
             cli_thousands(s->event_names, b, sizeof b), cli_thousands(s->suppressed_names, c, sizeof c),
-            cli_thousands(s->properties, a, sizeof a), cli_thousands(s->sessions, b, sizeof b),
-            cli_thousands(s->warnings, c, sizeof c));
+            cli_thousands(s->properties, d, sizeof d), cli_thousands(s->sessions, e, sizeof e),
+            cli_thousands(s->warnings, g, sizeof g));
     if (s->user_sample_rate < 1)
       fprintf(stderr, "  per-user statistics from a keyed-hash sample of %.4g%% of users (--max-users)\n",
               100 * s->user_sample_rate);

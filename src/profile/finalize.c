@@ -91,6 +91,10 @@ static json_t *dist_sketch(const doppel_ddsketch *s, int have_lo, double lo, int
   else qlo = lo;
   if (!have_hi) doppel_ddsketch_quantile(s, (double)(n - k) / (double)(n - 1 ? n - 1 : 1), &qhi, NULL);
   else qhi = hi;
+  if (integer) {
+    qlo = round(qlo);
+    qhi = round(qhi);
+  }
   if (qhi < qlo) qhi = qlo;
   json_t *q = json_array();
   for (int i = 0; i <= 100; i++) {
@@ -315,6 +319,16 @@ static void warn(fin *f, const char *code, const char *severity, const char *sco
   json_array_append_new(f->warnings, w);
 }
 
+static _Thread_local const doppel_profiler *sort_p;
+
+static int cmp_file(const void *a, const void *b) {
+  const dp_file *x = &sort_p->files[*(const uint32_t *)a], *y = &sort_p->files[*(const uint32_t *)b];
+  int c = strcmp(x->name, y->name);
+  if (c) return c;
+  if (x->records != y->records) return x->records < y->records ? -1 : 1;
+  return x->bytes < y->bytes ? -1 : x->bytes > y->bytes;
+}
+
 static json_t *section_source(fin *f) {
   doppel_profiler *p = f->p;
   json_t *s = json_object();
@@ -322,13 +336,20 @@ static json_t *section_source(fin *f) {
   json_object_set_new(s, "dialect", json_string(doppel_dialect_name(p->dialect)));
   json_object_set_new(s, "dialect_evidence", json_string(p->evidence));
   json_t *files = json_array();
-  for (size_t i = 0; i < p->n_files; i++) {
+  uint32_t *fo_ix = malloc((p->n_files + 1) * sizeof *fo_ix);
+  for (size_t i = 0; fo_ix && i < p->n_files; i++) fo_ix[i] = (uint32_t)i;
+  sort_p = p;
+  if (fo_ix) qsort(fo_ix, p->n_files, sizeof *fo_ix, cmp_file);
+  sort_p = NULL;
+  for (size_t r = 0; fo_ix && r < p->n_files; r++) {
+    size_t i = fo_ix[r];
     json_t *fo = json_object();
     json_object_set_new(fo, "name", json_string(p->files[i].name));
     json_object_set_new(fo, "records", json_integer((json_int_t)p->files[i].records));
     json_object_set_new(fo, "bytes", json_integer((json_int_t)p->files[i].bytes));
     json_array_append_new(files, fo);
   }
+  free(fo_ix);
   json_object_set_new(s, "files", files);
   json_object_set_new(s, "records", json_integer((json_int_t)p->records));
   json_object_set_new(s, "bytes", json_integer((json_int_t)p->bytes));
@@ -340,7 +361,16 @@ static json_t *section_source(fin *f) {
   json_object_set_new(sk, "no_time", json_integer((json_int_t)p->no_time));
   json_object_set_new(s, "skipped", sk);
   json_t *pe = json_array();
-  for (size_t i = 0; i < p->n_errk; i++) {
+  size_t ek_ix[DP_MAX_ERR_KINDS];
+  for (size_t i = 0; i < p->n_errk; i++) ek_ix[i] = i;
+  for (size_t a = 1; a < p->n_errk; a++)
+    for (size_t b = a; b > 0 && strcmp(p->errk[ek_ix[b - 1]].kind, p->errk[ek_ix[b]].kind) > 0; b--) {
+      size_t t = ek_ix[b];
+      ek_ix[b] = ek_ix[b - 1];
+      ek_ix[b - 1] = t;
+    }
+  for (size_t r = 0; r < p->n_errk; r++) {
+    size_t i = ek_ix[r];
     json_t *eo = json_object();
     json_object_set_new(eo, "kind", json_string(p->errk[i].kind));
     json_object_set_new(eo, "count", json_integer((json_int_t)p->errk[i].count));
@@ -470,7 +500,6 @@ static int cmp_ev_order(const void *a, const void *b, const doppel_profiler *p) 
   return c ? c : (x->len < y->len ? -1 : x->len > y->len);
 }
 
-static _Thread_local const doppel_profiler *sort_p;
 static int cmp_ev(const void *a, const void *b) { return cmp_ev_order(a, b, sort_p); }
 
 static uint32_t *event_order(doppel_profiler *p) {
@@ -481,6 +510,47 @@ static uint32_t *event_order(doppel_profiler *p) {
   qsort(ix, p->n_ev, sizeof *ix, cmp_ev);
   sort_p = NULL;
   return ix;
+}
+
+static _Thread_local const fin *sort_f2;
+
+/* name bytes of a transition target or path step for ordering */
+static void step_name(const fin *f, uint32_t e, const char **s, size_t *n) {
+  if (e == DP_EV_END) *s = "$end", *n = 4;
+  else if (e == DP_EV_NONE) *s = "", *n = 0;
+  else if (!ev_ok(f, e)) *s = "$other", *n = 6;
+  else *s = f->p->ev[e].name, *n = f->p->ev[e].len;
+}
+
+static int cmp_names(const fin *f, uint32_t a, uint32_t b) {
+  const char *x, *y;
+  size_t xn, yn;
+  step_name(f, a, &x, &xn);
+  step_name(f, b, &y, &yn);
+  size_t n = xn < yn ? xn : yn;
+  int c = memcmp(x, y, n);
+  return c ? c : (xn < yn ? -1 : xn > yn);
+}
+
+static int cmp_trans(const void *a, const void *b) {
+  const dp_kc_entry *x = &sort_f2->seq->trans.e[*(const uint32_t *)a], *y = &sort_f2->seq->trans.e[*(const uint32_t *)b];
+  uint32_t fx = (uint32_t)(x->key >> 32), fy = (uint32_t)(y->key >> 32);
+  if (fx != fy) return fx < fy ? -1 : 1;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return cmp_names(sort_f2, (uint32_t)x->key, (uint32_t)y->key);
+}
+
+static int cmp_path(const void *a, const void *b) {
+  const dp_kc_entry *x = &sort_f2->seq->paths.e[*(const uint32_t *)a], *y = &sort_f2->seq->paths.e[*(const uint32_t *)b];
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  uint32_t sx[3], sy[3];
+  memcpy(sx, x->val, sizeof sx);
+  memcpy(sy, y->val, sizeof sy);
+  for (int i = 0; i < 3; i++) {
+    int c = cmp_names(sort_f2, sx[i], sy[i]);
+    if (c) return c;
+  }
+  return 0;
 }
 
 static json_t *section_events(fin *f, const uint32_t *order) {
@@ -495,8 +565,14 @@ static json_t *section_events(fin *f, const uint32_t *order) {
   json_object_set_new(so, "names", json_integer((json_int_t)supp_names));
   json_object_set_new(so, "events", json_integer((json_int_t)supp_events));
   json_object_set_new(o, "suppressed", so);
-  /* transitions grouped by their source event */
-  uint32_t *tix = dp_kc_sorted(&q->trans);
+  /* transitions grouped by their source event, then by count and target name */
+  uint32_t *tix = malloc(((size_t)q->trans.n + 1) * sizeof *tix);
+  size_t nt = 0;
+  for (uint32_t t = 0; tix && t < q->trans.n; t++) tix[nt++] = t;
+  sort_f2 = f;
+  if (tix) qsort(tix, nt, sizeof *tix, cmp_trans);
+  sort_f2 = NULL;
+  size_t tpos = 0;
   json_t *list = json_array();
   for (size_t r = 0; r < p->n_ev; r++) {
     uint32_t e = order[r];
@@ -514,9 +590,15 @@ static json_t *section_events(fin *f, const uint32_t *order) {
     uint64_t from = e < q->n_ev ? q->trans_from[e] : 0;
     json_t *next = json_object();
     uint64_t listed = 0;
-    for (uint32_t t = 0; tix && t < q->trans.n; t++) {
-      const dp_kc_entry *te = &q->trans.e[tix[t]];
-      if ((uint32_t)(te->key >> 32) != e) continue;
+    /* the sorted transitions of e start at the first entry with source >= e */
+    size_t lo = 0, hi = nt;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if ((uint32_t)(q->trans.e[tix[mid]].key >> 32) < e) lo = mid + 1;
+      else hi = mid;
+    }
+    for (tpos = lo; tpos < nt && (uint32_t)(q->trans.e[tix[tpos]].key >> 32) == e; tpos++) {
+      const dp_kc_entry *te = &q->trans.e[tix[tpos]];
       uint32_t to = (uint32_t)te->key;
       if (te->n_users < p->k || (to != DP_EV_END && !ev_ok(f, to))) {
         f->supp_trans++;
@@ -535,34 +617,34 @@ static json_t *section_events(fin *f, const uint32_t *order) {
   free(tix);
   json_object_set_new(o, "list", list);
   json_t *paths = json_array();
-  uint32_t *pix = dp_kc_sorted(&q->paths);
-  size_t shown = 0;
+  uint32_t *pix = malloc(((size_t)q->paths.n + 1) * sizeof *pix);
+  size_t np = 0;
   for (uint32_t r = 0; pix && r < q->paths.n; r++) {
-    const dp_kc_entry *pe = &q->paths.e[pix[r]];
-    if (pe->n_users < p->k || pe->vlen != 12) {
-      f->supp_paths++;
-      continue;
+    const dp_kc_entry *pe = &q->paths.e[r];
+    int bad = pe->n_users < p->k || pe->vlen != 12;
+    if (!bad) {
+      uint32_t steps[3];
+      memcpy(steps, pe->val, sizeof steps);
+      for (int i = 0; i < 3 && steps[i] != DP_EV_NONE; i++)
+        if (steps[i] != DP_EV_END && !ev_ok(f, steps[i])) bad = 1;
     }
-    if (shown == 50) break;
+    if (bad) f->supp_paths++;
+    else pix[np++] = r;
+  }
+  sort_f2 = f;
+  if (pix) qsort(pix, np, sizeof *pix, cmp_path);
+  sort_f2 = NULL;
+  for (size_t r = 0; r < np && r < 50; r++) {
+    const dp_kc_entry *pe = &q->paths.e[pix[r]];
     uint32_t steps[3];
     memcpy(steps, pe->val, sizeof steps);
     json_t *sa = json_array();
-    int bad = 0;
-    for (int i = 0; i < 3 && steps[i] != DP_EV_NONE; i++) {
-      if (steps[i] != DP_EV_END && !ev_ok(f, steps[i])) bad = 1;
-      json_array_append_new(sa, ev_name_json(f, steps[i]));
-    }
-    if (bad) {
-      json_decref(sa);
-      f->supp_paths++;
-      continue;
-    }
+    for (int i = 0; i < 3 && steps[i] != DP_EV_NONE; i++) json_array_append_new(sa, ev_name_json(f, steps[i]));
     json_t *po = json_object();
     json_object_set_new(po, "steps", sa);
     json_object_set_new(po, "sessions", json_integer((json_int_t)pe->count));
     json_object_set_new(po, "share", share(pe->count, q->sessions));
     json_array_append_new(paths, po);
-    shown++;
   }
   free(pix);
   json_object_set_new(o, "paths", paths);
@@ -855,7 +937,7 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
     json_object_set_new(s, "length", dist_sketch(pr->slen, 0, 0, hh, hi, hh ? p->k : 0, p->k, 1));
     json_t *pats = json_array();
     uint32_t *ix = dp_kc_sorted(&pr->patterns);
-    uint64_t strings = pr->types[DP_T_STRING];
+    uint64_t strings = pr->types[DP_T_STRING] + pr->item_types[DP_T_STRING];
     size_t shown = 0;
     for (uint32_t r = 0; ix && r < pr->patterns.n && shown < 20; r++) {
       const dp_kc_entry *e = &pr->patterns.e[ix[r]];
@@ -873,11 +955,21 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
     json_object_set_new(s, "patterns", pats);
     json_object_set_new(o, "string", s);
   }
+  if (pr->ts_count && !direct) {
+    json_t *ts = json_object();
+    json_object_set_new(ts, "share", share(pr->ts_count, pr->types[DP_T_STRING] + pr->item_types[DP_T_STRING]));
+    json_object_set_new(ts, "offset_s", dist_sketch(pr->ts_off, 0, 0, 0, 0, pr->n_kset, p->k, 0));
+    json_object_set_new(o, "timestamp", ts);
+  }
   if (pr->alen && doppel_ddsketch_count(pr->alen)) {
     json_t *a = json_object();
     double hi;
     int hh = dp_ext_bound(&pr->alen_hi, &hi);
     json_object_set_new(a, "length", dist_sketch(pr->alen, 0, 0, hh, hi, hh ? p->k : 0, p->k, 1));
+    json_t *it = json_object();
+    for (int t = 0; t < DP_T_COUNT; t++)
+      if (pr->item_types[t]) json_object_set_new(it, tn[t], json_integer((json_int_t)pr->item_types[t]));
+    json_object_set_new(a, "item_types", it);
     json_object_set_new(o, "array", a);
   }
   json_t *c = json_object();

@@ -169,9 +169,10 @@ static doppel_status open_outputs(const char *output, const char *state, const c
   return DOPPEL_OK;
 }
 
-doppel_status doppel_profile(const doppel_profile_options *opt, doppel_profile_summary *sum, doppel_diag *diag) {
+static doppel_status profile_run(const doppel_profile_options *opt, json_t **mem, doppel_profile_summary *sum,
+                                 doppel_diag *diag) {
   memset(sum, 0, sizeof *sum);
-  if (!opt || !opt->inputs || opt->n_inputs == 0 || (!opt->output && !opt->state_out))
+  if (!opt || !opt->inputs || opt->n_inputs == 0 || (!opt->output && !opt->state_out && !mem))
     return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "give at least one input and an output (-o or --state-out)");
   size_t stdin_count = 0;
   for (size_t i = 0; i < opt->n_inputs; i++) stdin_count += strcmp(opt->inputs[i], "-") == 0;
@@ -214,7 +215,12 @@ doppel_status doppel_profile(const doppel_profile_options *opt, doppel_profile_s
   if (j.p) j.p->malformed = src->malformed;
   free(src);
   if (st != DOPPEL_OK) goto fail;
-  st = finish(j.p, out, sout, sum, diag);
+  if (mem) {
+    st = doppel_profiler_profile(j.p, mem, diag);
+    if (st == DOPPEL_OK) fill_summary(sum, j.p, *mem);
+  } else {
+    st = finish(j.p, out, sout, sum, diag);
+  }
   out = sout = NULL;
   sum->malformed = j.p->malformed;
   doppel_profiler_free(j.p);
@@ -224,6 +230,19 @@ fail:
   doppel_output_abort(out);
   doppel_output_abort(sout);
   return st;
+}
+
+doppel_status doppel_profile(const doppel_profile_options *opt, doppel_profile_summary *sum, doppel_diag *diag) {
+  return profile_run(opt, NULL, sum, diag);
+}
+
+doppel_status doppel_profile_to_json(const doppel_profile_options *opt, json_t **profile,
+                                     doppel_profile_summary *sum, doppel_diag *diag) {
+  *profile = NULL;
+  doppel_profile_options o = *opt;
+  o.output = NULL;
+  o.state_out = NULL;
+  return profile_run(&o, profile, sum, diag);
 }
 
 /* ---- merge ---- */

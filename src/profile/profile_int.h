@@ -228,8 +228,11 @@ typedef struct dp_prop {
   uint64_t hash;       /* of (event, path) */
   uint64_t count;      /* events with the property present and not null */
   uint64_t nulls;      /* events where it was null */
-  uint64_t types[DP_T_COUNT];
-  uint64_t scalars;    /* scalar values (strings, numbers, booleans) */
+  uint64_t types[DP_T_COUNT];      /* values at the path by JSON type (an array counts once) */
+  uint64_t item_types[DP_T_COUNT]; /* array elements by type */
+  uint64_t scalars;    /* scalar values (strings, numbers, booleans), array elements included */
+  uint64_t ts_count;   /* strings that are timestamps */
+  doppel_ddsketch *ts_off; /* their offset from the event time (s) */
   doppel_ddsketch *num, *slen, *alen;
   dp_ext num_hi, num_lo, slen_hi, alen_hi;
   dp_kc values;        /* categorical candidates (cap 0 = disabled) */

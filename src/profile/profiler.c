@@ -183,7 +183,7 @@ doppel_status doppel_profiler_new(doppel_profiler **out, const doppel_profile_pa
   for (int i = 0; i < 4; i++) {
     if ((st = doppel_ddsketch_new(&p->ids[i].len, 0, 0, diag)) != DOPPEL_OK ||
         (st = doppel_hll_new(&p->ids[i].distinct, 12, diag)) != DOPPEL_OK ||
-        (st = dp_kc_init(&p->ids[i].patterns, 64, k, 1)) != DOPPEL_OK ||
+        (st = dp_kc_init(&p->ids[i].patterns, 256, k, 1)) != DOPPEL_OK ||
         (st = dp_ext_init(&p->ids[i].len_hi, k, 0)) != DOPPEL_OK ||
         (st = dp_ext_init(&p->ids[i].len_lo, k, 1)) != DOPPEL_OK)
       goto fail;
@@ -208,6 +208,7 @@ fail:
 }
 
 static void prop_release(dp_prop *pr) {
+  doppel_ddsketch_free(pr->ts_off);
   doppel_ddsketch_free(pr->num);
   doppel_ddsketch_free(pr->slen);
   doppel_ddsketch_free(pr->alen);
@@ -583,7 +584,7 @@ doppel_status dp_prop_init(doppel_profiler *p, dp_prop *pr) {
   if (dp_ext_init(&pr->num_hi, p->k, 0) != DOPPEL_OK || dp_ext_init(&pr->num_lo, p->k, 1) != DOPPEL_OK ||
       dp_ext_init(&pr->slen_hi, p->k, 0) != DOPPEL_OK || dp_ext_init(&pr->alen_hi, p->k, 0) != DOPPEL_OK ||
       dp_kc_init(&pr->values, 256, p->k, 1) != DOPPEL_OK ||
-      dp_kc_init(&pr->patterns, 32, p->k, 1) != DOPPEL_OK ||
+      dp_kc_init(&pr->patterns, 64, p->k, 1) != DOPPEL_OK ||
       doppel_hll_new(&pr->distinct, 10, NULL) != DOPPEL_OK ||
       !(pr->kset = malloc((size_t)p->k * sizeof *pr->kset))) {
     prop_release(pr);
@@ -949,28 +950,41 @@ static void cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
 
 /* ---- value classification ---- */
 
+/* character classes for patterns: letters a/A, digits 9, whitespace ' ',
+ * controls ?, non-ASCII u (one per character), others stand for themselves;
+ * runs of a, A, 9, u and whitespace (one space) collapse. */
+static const char pat_class[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+    /* 0x00-0x1f */ '?', '?', '?', '?', '?', '?', '?', '?', '?', ' ', ' ', '?', '?', ' ', '?', '?', R16('?'),
+    /* 0x20-0x2f */ ' ', '!', '"', '#', '$', '%', '&', '\'', '(', ')', '*', '+', ',', '-', '.', '/',
+    /* 0x30-0x3f */ '9', '9', '9', '9', '9', '9', '9', '9', '9', '9', ':', ';', '<', '=', '>', '?',
+    /* 0x40-0x5f */ '@', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A',
+                    'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', '[', '\\', ']', '^', '_',
+    /* 0x60-0x7f */ '`', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+                    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', '{', '|', '}', '~', '?',
+    /* 0x80-0xff */ R16('c'), R16('c'), R16('c'), R16('c'), R16('u'), R16('u'), R16('u'), R16('u'),
+#undef R16
+#undef R4
+};
+
 void dp_string_pattern(const char *s, size_t n, char *out, size_t *out_len) {
   size_t o = 0;
   char prev = 0;
-  for (size_t i = 0; i < n && o < 32; i++) {
-    unsigned char c = (unsigned char)s[i];
-    char cls;
-    if (c >= 'a' && c <= 'z') cls = 'a';
-    else if (c >= 'A' && c <= 'Z') cls = 'A';
-    else if (c >= '0' && c <= '9') cls = '9';
-    else if (c >= 0x80) {
-      cls = 'u';
-      while (i + 1 < n && ((unsigned char)s[i + 1] & 0xC0) == 0x80) i++;
-    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') cls = '_';
-    else if (c < 0x20 || c == 0x7f) cls = '?';
-    else cls = (char)c;
-    if ((cls == 'a' || cls == 'A' || cls == '9' || cls == 'u' || cls == '_') && cls == prev) continue;
+  const unsigned char *u = (const unsigned char *)s;
+  size_t scan = n > 64 ? 64 : n; /* the shape of the first 64 bytes */
+  for (size_t i = 0; i < scan; i++) {
+    char cls = pat_class[u[i]];
+    if (cls == 'c') continue; /* UTF-8 continuation byte: part of the previous 'u' */
+    if (cls == prev && (cls == 'a' || cls == 'A' || cls == '9' || cls == 'u' || cls == ' ')) continue;
+    if (o == 32) {
+      out[o++] = '~'; /* truncated pattern */
+      break;
+    }
     out[o++] = cls;
     prev = cls;
   }
-  if (o == 32) {
-    out[o++] = '~'; /* truncated pattern */
-  }
+  if (scan < n && o < 33 && (o == 0 || out[o - 1] != '~')) out[o++] = '~';
   *out_len = o;
 }
 
@@ -1125,6 +1139,7 @@ typedef struct walk_ctx {
   const doppel_json_doc *doc;
   uint32_t ev;          /* event index (or DP_EV_OTHER) */
   uint64_t u;           /* user hash */
+  int64_t t;            /* event time (µs) */
   dp_user *user;        /* sampled user or NULL */
   uint32_t user_props;  /* node of the user-properties container (JSON) */
   uint32_t props;       /* node of the properties container (JSON) */
@@ -1242,7 +1257,8 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
       vtype = DP_T_FLOAT;
     }
   }
-  pr->types[vtype]++;
+  if (in_array) pr->item_types[vtype]++;
+  else pr->types[vtype]++;
   pr->scalars++;
   g->values++;
   uint64_t vh = dp_hash_mix(doppel_sketch_hash64(s, n), (uint64_t)vtype);
@@ -1256,13 +1272,20 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
     if (!pr->slen && (st = doppel_ddsketch_new(&pr->slen, 0, 0, NULL)) != DOPPEL_OK) return st;
     if ((st = doppel_ddsketch_add(pr->slen, (double)n)) != DOPPEL_OK) return st;
     dp_ext_add(&pr->slen_hi, w->u, (double)n);
-    /* shapes of id-like values (no common value) are sampled: 1 in 8 by value hash, weight 8 */
-    if (vtype == DP_T_STRING && (!pr->values_off || (vh >> 61) == 0)) {
+    if (vtype == DP_T_STRING && n >= 10 && n <= 40 && s[0] >= '0' && s[0] <= '9') {
+      /* a timestamp: keep its offset from the event time */
+      int64_t tus;
+      if (doppel_time_parse(s, n, &tus, NULL, NULL) == DOPPEL_OK && memchr(s, '-', n) && memchr(s, ':', n)) {
+        pr->ts_count++;
+        if (!pr->ts_off && (st = doppel_ddsketch_new(&pr->ts_off, 0, 0, NULL)) != DOPPEL_OK) return st;
+        if ((st = doppel_ddsketch_add(pr->ts_off, (double)(tus - w->t) / 1e6)) != DOPPEL_OK) return st;
+      }
+    }
+    if (vtype == DP_T_STRING) {
       char pat[40];
       size_t pl;
       dp_string_pattern(s, n, pat, &pl);
-      if ((st = dp_kc_add(&pr->patterns, doppel_sketch_hash64(pat, pl), pat, pl, 0, w->u,
-                          pr->values_off ? 8 : 1)) != DOPPEL_OK)
+      if ((st = dp_kc_add(&pr->patterns, doppel_sketch_hash64(pat, pl), pat, pl, 0, w->u, 1)) != DOPPEL_OK)
         return st;
       evidence_string(p, g, s, n, vh);
     }
@@ -1417,8 +1440,12 @@ static doppel_status walk_node(walk_ctx *w, uint32_t i, int user_mode, int in_ar
   dp_prop *pr = &p->props[pi];
   switch (nd->type) {
     case DOPPEL_JSON_NULL:
-      if (!in_array) presence(w, pi, 1);
-      pr->types[DP_T_NULL]++;
+      if (!in_array) {
+        presence(w, pi, 1);
+        pr->types[DP_T_NULL]++;
+      } else {
+        pr->item_types[DP_T_NULL]++;
+      }
       return DOPPEL_OK;
     case DOPPEL_JSON_TRUE:
     case DOPPEL_JSON_FALSE:
@@ -1442,7 +1469,8 @@ static doppel_status walk_node(walk_ctx *w, uint32_t i, int user_mode, int in_ar
     }
     case DOPPEL_JSON_ARRAY: {
       presence(w, pi, 0);
-      pr->types[DP_T_ARRAY]++;
+      if (in_array) pr->item_types[DP_T_ARRAY]++;
+      else pr->types[DP_T_ARRAY]++;
       if (!pr->alen && (st = doppel_ddsketch_new(&pr->alen, 0, 0, NULL)) != DOPPEL_OK) return st;
       if ((st = doppel_ddsketch_add(pr->alen, (double)nd->count)) != DOPPEL_OK) return st;
       dp_ext_add(&pr->alen_hi, w->u, (double)nd->count);
@@ -1654,6 +1682,7 @@ static doppel_status record_common(doppel_profiler *p, const rec_view *v, const 
   w->p = p;
   w->ev = evi;
   w->u = u;
+  w->t = t;
   w->user = user;
   w->props = w->user_props = DOPPEL_JSON_NONE;
   return DOPPEL_OK;

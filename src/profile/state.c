@@ -448,6 +448,9 @@ static json_t *prop_json(const dp_prop *pr, const maps *m) {
   json_object_set_new(o, "count", json_integer((json_int_t)pr->count));
   json_object_set_new(o, "nulls", json_integer((json_int_t)pr->nulls));
   json_object_set_new(o, "types", u64_array(pr->types, DP_T_COUNT));
+  json_object_set_new(o, "item_types", u64_array(pr->item_types, DP_T_COUNT));
+  json_object_set_new(o, "ts_count", json_integer((json_int_t)pr->ts_count));
+  json_object_set_new(o, "ts_off", sketch_json(pr->ts_off));
   json_object_set_new(o, "scalars", json_integer((json_int_t)pr->scalars));
   json_object_set_new(o, "num", sketch_json(pr->num));
   json_object_set_new(o, "slen", sketch_json(pr->slen));
@@ -735,7 +738,12 @@ static doppel_status load_prop(doppel_profiler *p, const json_t *po, doppel_diag
   pr->nulls = (uint64_t)v;
   if (get_int(po, "scalars", 0, INT64_MAX, &v)) return BAD("property scalars");
   pr->scalars = (uint64_t)v;
-  if (u64_load(json_object_get(po, "types"), pr->types, DP_T_COUNT)) return BAD("property types");
+  if (u64_load(json_object_get(po, "types"), pr->types, DP_T_COUNT) ||
+      u64_load(json_object_get(po, "item_types"), pr->item_types, DP_T_COUNT))
+    return BAD("property types");
+  if (get_int(po, "ts_count", 0, INT64_MAX, &v)) return BAD("property timestamps");
+  pr->ts_count = (uint64_t)v;
+  if ((st = sketch_load(json_object_get(po, "ts_off"), &pr->ts_off, diag, 1)) != DOPPEL_OK) return st;
   if ((st = sketch_load(json_object_get(po, "num"), &pr->num, diag, 1)) != DOPPEL_OK ||
       (st = sketch_load(json_object_get(po, "slen"), &pr->slen, diag, 1)) != DOPPEL_OK ||
       (st = sketch_load(json_object_get(po, "alen"), &pr->alen, diag, 1)) != DOPPEL_OK ||
@@ -1416,7 +1424,9 @@ doppel_status doppel_profiler_merge(doppel_profiler *dst, const doppel_profiler 
     dp->count += sp->count;
     dp->nulls += sp->nulls;
     dp->scalars += sp->scalars;
-    for (int t = 0; t < DP_T_COUNT; t++) dp->types[t] += sp->types[t];
+    for (int t = 0; t < DP_T_COUNT; t++) dp->types[t] += sp->types[t], dp->item_types[t] += sp->item_types[t];
+    dp->ts_count += sp->ts_count;
+    if ((st = sk_merge(&dp->ts_off, sp->ts_off)) != DOPPEL_OK) goto done;
     if ((st = sk_merge(&dp->num, sp->num)) != DOPPEL_OK || (st = sk_merge(&dp->slen, sp->slen)) != DOPPEL_OK ||
         (st = sk_merge(&dp->alen, sp->alen)) != DOPPEL_OK)
       goto done;
