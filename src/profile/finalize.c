@@ -449,6 +449,13 @@ static json_t *section_population(fin *f) {
   return o;
 }
 
+/* distinct items (HLL estimate) beyond the listed ones: what was withheld */
+static uint64_t withheld(const doppel_hll *h, uint64_t listed) {
+  double est = doppel_hll_query(h).estimate;
+  long long e = llround(est);
+  return e > (long long)listed ? (uint64_t)(e - (long long)listed) : 0;
+}
+
 static json_t *section_identifiers(fin *f) {
   doppel_profiler *p = f->p;
   static const char *const names[] = {"user_id", "device_id", "session_id", "insert_id"};
@@ -474,18 +481,18 @@ static json_t *section_identifiers(fin *f) {
     json_object_set_new(e, "length", dist_sketch(x->len, hl, lo, hh, hi, hh ? p->k : 0, p->k, 1));
     json_t *pats = json_array();
     uint32_t *ix = dp_kc_sorted(&x->patterns);
+    uint64_t safe = 0;
     for (uint32_t r = 0; ix && r < x->patterns.n; r++) {
       const dp_kc_entry *pe = &x->patterns.e[ix[r]];
-      if (pe->n_users < p->k) {
-        f->supp_patterns++;
-        continue;
-      }
+      if (pe->n_users < p->k) continue;
+      safe++;
       json_t *po = json_object();
       json_object_set_new(po, "pattern", json_stringn(pe->val, pe->vlen));
       json_object_set_new(po, "share", share(pe->count, x->present));
       json_array_append_new(pats, po);
     }
     free(ix);
+    f->supp_patterns += withheld(x->pat_distinct, safe);
     json_object_set_new(e, "patterns", pats);
     json_object_set_new(o, names[i], e);
   }
@@ -898,23 +905,24 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
     json_t *d = dist_sketch(pr->num, hl, lo, hh, hi, (hl && hh) ? p->k : 0, p->k, integer);
     json_object_set_new(o, "number", d);
   }
+  if (direct) f->supp_values += withheld(pr->distinct, 0);
   if (!direct && pr->scalars) {
     json_t *v = json_object();
     doppel_hll_estimate de = doppel_hll_query(pr->distinct);
+    /* id-like (nearly every value distinct): no value is listed */
+    int idlike = pr->scalars >= 100 && de.estimate > 0.9 * (double)pr->scalars;
     json_object_set_new(v, "distinct", json_integer((json_int_t)llround(de.estimate)));
     json_object_set_new(v, "n", json_integer((json_int_t)pr->scalars));
     json_t *top = json_array();
-    uint64_t listed = 0;
-    if (!pr->values_off && pr->values.cap) {
+    uint64_t listed = 0, safe = 0;
+    if (!pr->values_off && !idlike && pr->values.cap) {
       uint32_t *ix = dp_kc_sorted(&pr->values);
       size_t shown = 0;
       for (uint32_t r = 0; ix && r < pr->values.n; r++) {
         const dp_kc_entry *e = &pr->values.e[ix[r]];
-        if (e->n_users < p->k || e->truncated || !e->val) {
-          f->supp_values++;
-          continue;
-        }
-        if (shown == 100) break;
+        if (e->n_users < p->k || e->truncated || !e->val) continue;
+        safe++;
+        if (shown == 100) continue;
         json_t *to = json_object();
         json_object_set_new(to, "value", value_json(e));
         json_object_set_new(to, "count", json_integer((json_int_t)e->count));
@@ -925,6 +933,7 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
       }
       free(ix);
     }
+    f->supp_values += withheld(pr->distinct, safe);
     json_object_set_new(v, "top", top);
     json_object_set_new(v, "other", share(pr->scalars > listed ? pr->scalars - listed : 0, pr->scalars));
     json_object_set_new(v, "users_min", json_integer(p->k));
@@ -939,12 +948,12 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
     uint32_t *ix = dp_kc_sorted(&pr->patterns);
     uint64_t strings = pr->types[DP_T_STRING] + pr->item_types[DP_T_STRING];
     size_t shown = 0;
-    for (uint32_t r = 0; ix && r < pr->patterns.n && shown < 20; r++) {
+    uint64_t safe = 0;
+    for (uint32_t r = 0; ix && r < pr->patterns.n; r++) {
       const dp_kc_entry *e = &pr->patterns.e[ix[r]];
-      if (e->n_users < p->k) {
-        f->supp_patterns++;
-        continue;
-      }
+      if (e->n_users < p->k) continue;
+      safe++;
+      if (shown == 20) continue;
       json_t *po = json_object();
       json_object_set_new(po, "pattern", json_stringn(e->val, e->vlen));
       json_object_set_new(po, "share", share(e->count, strings));
@@ -952,6 +961,7 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
       shown++;
     }
     free(ix);
+    f->supp_patterns += withheld(pr->pat_distinct, safe);
     json_object_set_new(s, "patterns", pats);
     json_object_set_new(o, "string", s);
   }
@@ -1266,9 +1276,16 @@ static void warnings_props(fin *f) {
     warn(f, "TOO_MANY_PATHS", "warning", "keys", p->gp_overflow + p->prop_overflow, msg,
          "property keys are probably generated (ids as keys); restructure them as arrays or values");
   }
+  /* in the listing order of the properties section */
+  uint32_t *pix = malloc((p->n_props + 1) * sizeof *pix);
+  if (!pix) return;
+  for (size_t i = 0; i < p->n_props; i++) pix[i] = (uint32_t)i;
+  sort_f = f;
+  qsort(pix, p->n_props, sizeof *pix, cmp_prop);
+  sort_f = NULL;
   size_t emitted = 0;
-  for (size_t i = 0; i < p->n_props && emitted < 200; i++) {
-    const dp_prop *pr = &p->props[i];
+  for (size_t r = 0; r < p->n_props && emitted < 200; r++) {
+    const dp_prop *pr = &p->props[pix[r]];
     if (pr->event != DP_PROP_USER && !f->ev_listed[pr->event]) continue;
     if (!f->gp_listed[pr->gpath] || pr->n_kset < p->k) continue;
     const dp_gpath *g = &p->gp[pr->gpath];
@@ -1321,6 +1338,7 @@ static void warnings_props(fin *f) {
       }
     }
   }
+  free(pix);
 }
 
 static void warnings_time_users(fin *f) {

@@ -309,6 +309,20 @@ static doppel_status load_state_file(const char *path, doppel_profiler **out, do
   return st;
 }
 
+static _Thread_local doppel_profiler **sort_ps;
+
+/* time order of states: first event, last event, events, then the first file name */
+static int cmp_state(const void *a, const void *b) {
+  const doppel_profiler *x = sort_ps[*(const size_t *)a], *y = sort_ps[*(const size_t *)b];
+  if (x->min_us != y->min_us) return x->min_us < y->min_us ? -1 : 1;
+  if (x->max_us != y->max_us) return x->max_us < y->max_us ? -1 : 1;
+  if (x->events != y->events) return x->events < y->events ? -1 : 1;
+  const char *xn = x->n_files ? x->files[0].name : "", *yn = y->n_files ? y->files[0].name : "";
+  int c = strcmp(xn, yn);
+  if (c) return c;
+  return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 doppel_status doppel_profile_merge(const doppel_merge_options *opt, doppel_profile_summary *sum, doppel_diag *diag) {
   memset(sum, 0, sizeof *sum);
   if (!opt || !opt->states || opt->n_states == 0 || (!opt->output && !opt->state_out))
@@ -316,23 +330,44 @@ doppel_status doppel_profile_merge(const doppel_merge_options *opt, doppel_profi
   doppel_output *out, *sout;
   doppel_status st = open_outputs(opt->output, opt->state_out, opt->states, opt->n_states, &out, &sout, diag);
   if (st != DOPPEL_OK) return st;
+  /* load every state, then merge them in time order (first event, last
+   * event, then content), so the result does not depend on the order given
+   * and sessions that span consecutive shards are joined */
   doppel_profiler *acc = NULL;
+  doppel_profiler **ps = calloc(opt->n_states, sizeof *ps);
+  size_t *ix = calloc(opt->n_states, sizeof *ix);
+  if (!ps || !ix) {
+    free(ps);
+    free(ix);
+    st = dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    goto fail;
+  }
   for (size_t i = 0; i < opt->n_states; i++) {
-    doppel_profiler *p;
-    if ((st = load_state_file(opt->states[i], &p, diag)) != DOPPEL_OK) goto fail;
-    if (!acc) {
-      acc = p;
-      continue;
-    }
-    st = doppel_profiler_merge(acc, p, diag);
-    doppel_profiler_free(p);
-    if (st != DOPPEL_OK) {
-      char text[DOPPEL_DIAG_TEXT_MAX];
-      snprintf(text, sizeof text, "%s", diag ? diag->text : "");
-      dp_diag_set(diag, st, opt->states[i], 0, 0, "cannot merge: %s", text);
-      goto fail;
+    ix[i] = i;
+    if ((st = load_state_file(opt->states[i], &ps[i], diag)) != DOPPEL_OK) break;
+  }
+  if (st == DOPPEL_OK) {
+    sort_ps = ps;
+    qsort(ix, opt->n_states, sizeof *ix, cmp_state);
+    sort_ps = NULL;
+    acc = ps[ix[0]];
+    ps[ix[0]] = NULL;
+    for (size_t r = 1; r < opt->n_states && st == DOPPEL_OK; r++) {
+      size_t i = ix[r];
+      st = doppel_profiler_merge(acc, ps[i], diag);
+      if (st != DOPPEL_OK) {
+        char text[DOPPEL_DIAG_TEXT_MAX];
+        snprintf(text, sizeof text, "%s", diag ? diag->text : "");
+        dp_diag_set(diag, st, opt->states[i], 0, 0, "cannot merge: %s", text);
+      }
+      doppel_profiler_free(ps[i]);
+      ps[i] = NULL;
     }
   }
+  for (size_t i = 0; i < opt->n_states; i++) doppel_profiler_free(ps[i]);
+  free(ps);
+  free(ix);
+  if (st != DOPPEL_OK) goto fail;
   st = finish(acc, out, sout, sum, diag);
   out = sout = NULL;
   sum->malformed = acc->malformed;

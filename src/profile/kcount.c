@@ -51,9 +51,10 @@ doppel_status dp_kc_init(dp_kc *t, uint32_t cap, uint32_t k, int store_values) {
   t->cap = cap;
   t->k = k ? k : 1;
   t->store_values = store_values;
-  t->icap = pow2_at_least(cap * 2);
-  t->e = calloc(cap, sizeof *t->e);
-  t->users = malloc((size_t)cap * t->k * sizeof *t->users);
+  t->alloc = cap < 16 ? cap : 16; /* grows by doubling up to cap */
+  t->icap = pow2_at_least(t->alloc * 2);
+  t->e = calloc(t->alloc, sizeof *t->e);
+  t->users = malloc((size_t)t->alloc * t->k * sizeof *t->users);
   t->index = calloc(t->icap, sizeof *t->index);
   if (!t->e || !t->users || !t->index) {
     dp_kc_release(t);
@@ -69,6 +70,32 @@ void dp_kc_release(dp_kc *t) {
   free(t->users);
   free(t->index);
   memset(t, 0, sizeof *t);
+}
+
+static void rebuild_index(dp_kc *t);
+
+/* Grow the arrays (entries, user sets, index) to hold want entries. */
+static doppel_status grow(dp_kc *t, uint32_t want) {
+  if (want <= t->alloc) return DOPPEL_OK;
+  uint32_t na = t->alloc ? t->alloc : 16;
+  while (na < want) na *= 2;
+  dp_kc_entry *ne = realloc(t->e, (size_t)na * sizeof *ne);
+  if (!ne) return DOPPEL_E_NOMEM;
+  t->e = ne;
+  uint64_t *nu = realloc(t->users, (size_t)na * t->k * sizeof *nu);
+  if (!nu) return DOPPEL_E_NOMEM;
+  t->users = nu;
+  t->alloc = na;
+  uint32_t ni = pow2_at_least(na * 2);
+  if (ni > t->icap) {
+    uint32_t *nx = calloc(ni, sizeof *nx);
+    if (!nx) return DOPPEL_E_NOMEM;
+    free(t->index);
+    t->index = nx;
+    t->icap = ni;
+    rebuild_index(t);
+  }
+  return DOPPEL_OK;
 }
 
 static uint32_t slot_of(const dp_kc *t, uint64_t key) {
@@ -149,6 +176,10 @@ doppel_status dp_kc_add(dp_kc *t, uint64_t key, const char *val, size_t vlen, ui
       }
       weight -= med;
       p = slot_of(t, key);
+    } else if (t->n == t->alloc) {
+      doppel_status st = grow(t, t->n + 1);
+      if (st != DOPPEL_OK) return st;
+      p = slot_of(t, key);
     }
     dp_kc_entry *e = &t->e[t->n];
     memset(e, 0, sizeof *e);
@@ -172,28 +203,13 @@ doppel_status dp_kc_add(dp_kc *t, uint64_t key, const char *val, size_t vlen, ui
 
 /* Merge one entry (count, users, value) into dst without capacity checks;
  * grows dst's arrays as needed. */
-static doppel_status absorb(dp_kc *dst, const dp_kc_entry *se, const uint64_t *susers,
-                            uint32_t *cap_now) {
+static doppel_status absorb(dp_kc *dst, const dp_kc_entry *se, const uint64_t *susers) {
   uint32_t p = slot_of(dst, se->key);
   if (!dst->index[p]) {
-    if (dst->n == *cap_now) {
-      uint32_t nc = *cap_now * 2;
-      dp_kc_entry *ne = realloc(dst->e, (size_t)nc * sizeof *ne);
-      if (!ne) return DOPPEL_E_NOMEM;
-      dst->e = ne;
-      uint64_t *nu = realloc(dst->users, (size_t)nc * dst->k * sizeof *nu);
-      if (!nu) return DOPPEL_E_NOMEM;
-      dst->users = nu;
-      *cap_now = nc;
-    }
-    if (dst->n * 2 >= dst->icap) {
-      uint32_t ni = dst->icap * 2;
-      uint32_t *nx = calloc(ni, sizeof *nx);
-      if (!nx) return DOPPEL_E_NOMEM;
-      free(dst->index);
-      dst->index = nx;
-      dst->icap = ni;
-      rebuild_index(dst);
+    if (dst->n == dst->alloc) {
+      /* merging may exceed cap for a moment: the reduction follows */
+      doppel_status st = grow(dst, dst->n + 1);
+      if (st != DOPPEL_OK) return st;
       p = slot_of(dst, se->key);
     }
     dp_kc_entry *e = &dst->e[dst->n];
@@ -225,7 +241,6 @@ doppel_status dp_kc_merge_map(dp_kc *dst, const dp_kc *src, dp_kc_map_fn map, vo
     if (st != DOPPEL_OK) return st;
   }
   if (dst->k != src->k) return DOPPEL_E_USAGE;
-  uint32_t cap_now = dst->cap;
   for (uint32_t i = 0; i < src->n; i++) {
     dp_kc_entry me = src->e[i];
     char vbuf[DP_KC_VALUE_MAX];
@@ -236,7 +251,7 @@ doppel_status dp_kc_merge_map(dp_kc *dst, const dp_kc *src, dp_kc_map_fn map, vo
       }
       if (!map(ctx, &me)) continue;
     }
-    doppel_status st = absorb(dst, &me, dp_kc_users(src, i), &cap_now);
+    doppel_status st = absorb(dst, &me, dp_kc_users(src, i));
     if (st != DOPPEL_OK) return st;
   }
   dst->error += src->error;
@@ -247,21 +262,6 @@ doppel_status dp_kc_merge_map(dp_kc *dst, const dp_kc *src, dp_kc_map_fn map, vo
     if (st != DOPPEL_OK) return st;
     subtract_all(dst, d);
     /* at most cap counters exceed the (cap+1)-th largest */
-  }
-  /* shrink the arrays back to cap */
-  if (cap_now != dst->cap) {
-    dp_kc_entry *ne = realloc(dst->e, (size_t)dst->cap * sizeof *ne);
-    if (ne) dst->e = ne;
-    uint64_t *nu = realloc(dst->users, (size_t)dst->cap * dst->k * sizeof *nu);
-    if (nu) dst->users = nu;
-  }
-  uint32_t want = pow2_at_least(dst->cap * 2);
-  if (dst->icap != want) {
-    uint32_t *nx = calloc(want, sizeof *nx);
-    if (!nx) return DOPPEL_E_NOMEM;
-    free(dst->index);
-    dst->index = nx;
-    dst->icap = want;
   }
   rebuild_index(dst);
   return DOPPEL_OK;
@@ -373,6 +373,10 @@ doppel_status dp_kc_from_json(dp_kc *t, const json_t *j, doppel_diag *diag, cons
     if (!json_is_array(it) || json_array_size(it) != 6 || parse_hex64(json_array_get(it, 0), &key) ||
         cnt <= 0 || !json_is_array(us) || json_array_size(us) > t->k || dp_kc_find(t, key))
       goto bad;
+    if (t->n == t->alloc && grow(t, t->n + 1) != DOPPEL_OK) {
+      dp_kc_release(t);
+      return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    }
     dp_kc_entry *e = &t->e[t->n];
     memset(e, 0, sizeof *e);
     e->key = key;

@@ -62,6 +62,7 @@ typedef struct dp_kc {
   uint64_t *users;    /* k hashes per entry slot, ascending: users[i*k .. i*k+n_users) */
   uint32_t *index;    /* open addressing: entry index + 1, 0 = empty */
   uint32_t n, cap, icap, k;
+  uint32_t alloc;     /* entries allocated (grows to cap) */
   uint64_t error;     /* total subtracted from any counter */
   uint64_t total;     /* total weight added */
   int store_values;   /* entries carry their bytes */
@@ -237,6 +238,7 @@ typedef struct dp_prop {
   dp_ext num_hi, num_lo, slen_hi, alen_hi;
   dp_kc values;        /* categorical candidates (cap 0 = disabled) */
   dp_kc patterns;      /* string shapes */
+  doppel_hll *pat_distinct; /* distinct shapes */
   doppel_hll *distinct;
   uint8_t values_off;  /* categorical tracking stopped (id-like) */
   uint64_t *kset;      /* k smallest users with the property */
@@ -352,6 +354,7 @@ struct doppel_profiler {
     doppel_ddsketch *len;
     dp_ext len_hi, len_lo;
     dp_kc patterns;
+    doppel_hll *pat_distinct;
     doppel_hll *distinct;
     uint64_t kinds[8];           /* email, uuid, hex, ipv4, ipv6, hostname, integer, string */
   } ids[4];                      /* user, device, session, insert */

@@ -183,7 +183,8 @@ doppel_status doppel_profiler_new(doppel_profiler **out, const doppel_profile_pa
   for (int i = 0; i < 4; i++) {
     if ((st = doppel_ddsketch_new(&p->ids[i].len, 0, 0, diag)) != DOPPEL_OK ||
         (st = doppel_hll_new(&p->ids[i].distinct, 12, diag)) != DOPPEL_OK ||
-        (st = dp_kc_init(&p->ids[i].patterns, 256, k, 1)) != DOPPEL_OK ||
+        (st = doppel_hll_new(&p->ids[i].pat_distinct, 8, diag)) != DOPPEL_OK ||
+        (st = dp_kc_init(&p->ids[i].patterns, 1024, k, 1)) != DOPPEL_OK ||
         (st = dp_ext_init(&p->ids[i].len_hi, k, 0)) != DOPPEL_OK ||
         (st = dp_ext_init(&p->ids[i].len_lo, k, 1)) != DOPPEL_OK)
       goto fail;
@@ -219,6 +220,7 @@ static void prop_release(dp_prop *pr) {
   dp_kc_release(&pr->values);
   dp_kc_release(&pr->patterns);
   doppel_hll_free(pr->distinct);
+  doppel_hll_free(pr->pat_distinct);
   free(pr->kset);
 }
 
@@ -257,6 +259,7 @@ void doppel_profiler_free(doppel_profiler *p) {
   for (int i = 0; i < 4; i++) {
     doppel_ddsketch_free(p->ids[i].len);
     doppel_hll_free(p->ids[i].distinct);
+    doppel_hll_free(p->ids[i].pat_distinct);
     dp_kc_release(&p->ids[i].patterns);
     dp_ext_release(&p->ids[i].len_hi);
     dp_ext_release(&p->ids[i].len_lo);
@@ -583,9 +586,10 @@ doppel_status dp_gpath_index_h(doppel_profiler *p, const char *path, size_t n, u
 doppel_status dp_prop_init(doppel_profiler *p, dp_prop *pr) {
   if (dp_ext_init(&pr->num_hi, p->k, 0) != DOPPEL_OK || dp_ext_init(&pr->num_lo, p->k, 1) != DOPPEL_OK ||
       dp_ext_init(&pr->slen_hi, p->k, 0) != DOPPEL_OK || dp_ext_init(&pr->alen_hi, p->k, 0) != DOPPEL_OK ||
-      dp_kc_init(&pr->values, 256, p->k, 1) != DOPPEL_OK ||
-      dp_kc_init(&pr->patterns, 64, p->k, 1) != DOPPEL_OK ||
+      dp_kc_init(&pr->values, 1024, p->k, 1) != DOPPEL_OK ||
+      dp_kc_init(&pr->patterns, 256, p->k, 1) != DOPPEL_OK ||
       doppel_hll_new(&pr->distinct, 10, NULL) != DOPPEL_OK ||
+      doppel_hll_new(&pr->pat_distinct, 8, NULL) != DOPPEL_OK ||
       !(pr->kset = malloc((size_t)p->k * sizeof *pr->kset))) {
     prop_release(pr);
     return DOPPEL_E_NOMEM;
@@ -1059,6 +1063,7 @@ static doppel_status id_stat(doppel_profiler *p, int which, const char *s, size_
     c->pathash = doppel_sketch_hash64(c->pat, pl);
   }
   x->kinds[c->kind]++;
+  doppel_hll_add_hash(x->pat_distinct, c->pathash);
   return dp_kc_add(&x->patterns, c->pathash, c->pat, c->patlen, 0, u, 1);
 }
 
@@ -1285,8 +1290,9 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
       char pat[40];
       size_t pl;
       dp_string_pattern(s, n, pat, &pl);
-      if ((st = dp_kc_add(&pr->patterns, doppel_sketch_hash64(pat, pl), pat, pl, 0, w->u, 1)) != DOPPEL_OK)
-        return st;
+      uint64_t ph = doppel_sketch_hash64(pat, pl);
+      doppel_hll_add_hash(pr->pat_distinct, ph);
+      if ((st = dp_kc_add(&pr->patterns, ph, pat, pl, 0, w->u, 1)) != DOPPEL_OK) return st;
       evidence_string(p, g, s, n, vh);
     }
   }

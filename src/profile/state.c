@@ -313,7 +313,8 @@ static int get_user(rd *r, dp_user *u, size_t n_ev, size_t n_gp) {
   u->max_gap = get_f64(r);
   u->min_gap = get_f64(r);
   u->in_const = get_u8(r);
-  uint16_t n = (uint16_t)(get_u8(r) | (uint16_t)get_u8(r) << 8);
+  uint16_t n = get_u8(r);
+  n = (uint16_t)(n | (uint16_t)get_u8(r) << 8); /* two statements: evaluation order */
   if (r->bad || n > 64 || u->in_const > 1 || u->events == 0 || u->sessions == 0 ||
       u->sessions > u->events || u->first_us > u->last_us || u->last_day < u->first_day)
     return -1;
@@ -463,6 +464,7 @@ static json_t *prop_json(const dp_prop *pr, const maps *m) {
   json_object_set_new(o, "values", dp_kc_to_json(&pr->values));
   json_object_set_new(o, "patterns", dp_kc_to_json(&pr->patterns));
   json_object_set_new(o, "distinct", hll_json(pr->distinct));
+  json_object_set_new(o, "pat_distinct", hll_json(pr->pat_distinct));
   json_object_set_new(o, "kset", kset_json(pr->kset, pr->n_kset));
   return o;
 }
@@ -579,6 +581,7 @@ doppel_status doppel_profiler_state(doppel_profiler *p, json_t **out, doppel_dia
     json_object_set_new(io, "len_lo", ext_pair(&x->len_lo));
     json_object_set_new(io, "patterns", dp_kc_to_json(&x->patterns));
     json_object_set_new(io, "distinct", hll_json(x->distinct));
+    json_object_set_new(io, "pat_distinct", hll_json(x->pat_distinct));
     json_object_set_new(io, "kinds", u64_array(x->kinds, 8));
     json_array_append_new(ids, io);
   }
@@ -753,7 +756,8 @@ static doppel_status load_prop(doppel_profiler *p, const json_t *po, doppel_diag
       (st = ext_load(&pr->alen_hi, json_object_get(po, "alen_hi"), diag, "alen_hi")) != DOPPEL_OK ||
       (st = kc_load(&pr->values, json_object_get(po, "values"), diag, "values")) != DOPPEL_OK ||
       (st = kc_load(&pr->patterns, json_object_get(po, "patterns"), diag, "patterns")) != DOPPEL_OK ||
-      (st = hll_load(json_object_get(po, "distinct"), &pr->distinct, diag)) != DOPPEL_OK)
+      (st = hll_load(json_object_get(po, "distinct"), &pr->distinct, diag)) != DOPPEL_OK ||
+      (st = hll_load(json_object_get(po, "pat_distinct"), &pr->pat_distinct, diag)) != DOPPEL_OK)
     return st;
   pr->values_off = json_is_true(json_object_get(po, "values_off"));
   if ((pr->values.cap && pr->values.k != p->k) || (pr->patterns.cap && pr->patterns.k != p->k))
@@ -939,7 +943,8 @@ doppel_status doppel_profiler_from_state(doppel_profiler **out, const json_t *s,
         (st = ext_load(&id->len_hi, json_object_get(io, "len_hi"), diag, "len_hi")) != DOPPEL_OK ||
         (st = ext_load(&id->len_lo, json_object_get(io, "len_lo"), diag, "len_lo")) != DOPPEL_OK ||
         (st = kc_load(&id->patterns, json_object_get(io, "patterns"), diag, "patterns")) != DOPPEL_OK ||
-        (st = hll_load(json_object_get(io, "distinct"), &id->distinct, diag)) != DOPPEL_OK)
+        (st = hll_load(json_object_get(io, "distinct"), &id->distinct, diag)) != DOPPEL_OK ||
+        (st = hll_load(json_object_get(io, "pat_distinct"), &id->pat_distinct, diag)) != DOPPEL_OK)
       goto fail;
   }
   /* insert ids */
@@ -1441,7 +1446,9 @@ doppel_status doppel_profiler_merge(doppel_profiler *dst, const doppel_profiler 
       goto done;
     }
     if ((st = dp_kc_merge(&dp->patterns, &sp->patterns)) != DOPPEL_OK) goto done;
-    if ((st = doppel_hll_merge(dp->distinct, sp->distinct, diag)) != DOPPEL_OK) goto done;
+    if ((st = doppel_hll_merge(dp->distinct, sp->distinct, diag)) != DOPPEL_OK ||
+        (st = doppel_hll_merge(dp->pat_distinct, sp->pat_distinct, diag)) != DOPPEL_OK)
+      goto done;
     kset_union(dp->kset, &dp->n_kset, dst->k, sp->kset, sp->n_kset);
   }
   dst->prop_overflow += src->prop_overflow;
@@ -1454,7 +1461,9 @@ doppel_status doppel_profiler_merge(doppel_profiler *dst, const doppel_profiler 
     dp_ext_merge(&a->len_hi, &b->len_hi);
     dp_ext_merge(&a->len_lo, &b->len_lo);
     if ((st = dp_kc_merge(&a->patterns, &b->patterns)) != DOPPEL_OK) goto done;
-    if ((st = doppel_hll_merge(a->distinct, b->distinct, diag)) != DOPPEL_OK) goto done;
+    if ((st = doppel_hll_merge(a->distinct, b->distinct, diag)) != DOPPEL_OK ||
+        (st = doppel_hll_merge(a->pat_distinct, b->pat_distinct, diag)) != DOPPEL_OK)
+      goto done;
   }
   /* insert ids: the union, counting repeats across states */
   if (src->ins_drop > dst->ins_drop) {
