@@ -51,6 +51,17 @@ const cli_command cli_commands[] = {
      "are joined, and sketches merge within their stated error. The result does not\n"
      "depend on the order or grouping of the states.",
      cmd_merge},
+    {"synth", "generate realistic synthetic events from a profile, deterministically",
+     "doppel synth PROFILE -o OUT [--users N | --events N] [--seed S] [--shard i/N] [options]",
+     "Generates synthetic users, sessions, events and properties from a profile (learned\n"
+     "by 'doppel profile' or written by hand; see profiles/ for ready ones). Users arrive\n"
+     "along the profile's new-users curve, come back along its retention curve, start\n"
+     "sessions by hour of week, and move between events with its transition model; their\n"
+     "properties follow the profile's distributions and stay constant per user or\n"
+     "session as often as in the data. Identifiers are synthetic, with the original\n"
+     "shapes. The same profile, seed and options give the same bytes; --shard i/N splits\n"
+     "the users so that the shards together are the unsharded output.",
+     cmd_synth},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 

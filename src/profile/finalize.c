@@ -395,6 +395,7 @@ static json_t *section_source(fin *f) {
     json_object_set_new(ts, "days", json_integer(0));
   }
   json_object_set_new(s, "time_span", ts);
+  json_object_set_new(s, "time_resolution", json_string(p->time_frac & 2 ? "us" : p->time_frac & 1 ? "ms" : "s"));
   json_object_set_new(s, "key_id", p->key_id[0] ? json_string(p->key_id) : json_null());
   json_t *pa = json_object();
   json_object_set_new(pa, "k", json_integer(p->k));
@@ -484,7 +485,7 @@ static json_t *section_identifiers(fin *f) {
     uint64_t safe = 0;
     for (uint32_t r = 0; ix && r < x->patterns.n; r++) {
       const dp_kc_entry *pe = &x->patterns.e[ix[r]];
-      if (pe->n_users < p->k) continue;
+      if (pe->n_users < p->k || pe->count <= x->patterns.error) continue;
       safe++;
       json_t *po = json_object();
       json_object_set_new(po, "pattern", json_stringn(pe->val, pe->vlen));
@@ -658,12 +659,73 @@ static json_t *section_events(fin *f, const uint32_t *order) {
   return o;
 }
 
+static json_t *u64_array_json(const uint64_t *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_integer((json_int_t)v[i]));
+  return a;
+}
+
 static json_t *how_array(const uint64_t *c) {
   uint64_t total = 0;
   for (int i = 0; i < 168; i++) total += c[i];
   json_t *a = json_array();
   for (int i = 0; i < 168; i++) json_array_append_new(a, share(c[i], total));
   return a;
+}
+
+/* Users grouped by their number of sessions: per group the users, the
+ * histogram of their session lengths and of their active days (bins of
+ * dp_lenbin_lo). Groups with fewer than k users join the next one. */
+static json_t *by_user_sessions(fin *f) {
+  static const uint32_t groups[] = {1, 2, 3, 4, 6, 9, 17, 33, 65, 129, 257, 1025, UINT32_MAX};
+  const size_t ng = sizeof groups / sizeof groups[0] - 1;
+  doppel_profiler *p = f->p;
+  json_t *bins = json_array();
+  for (int b = 0; b < DP_LENBINS; b++) json_array_append_new(bins, json_integer(dp_lenbin_lo[b]));
+  json_t *rows = json_array();
+  uint64_t users = 0, len[DP_LENBINS] = {0}, days[DP_LENBINS] = {0};
+  uint32_t lo = groups[0];
+  for (size_t g = 0; g < ng; g++) {
+    for (size_t i = 0; i < p->n_users; i++) {
+      const dp_user *u = &p->users[i];
+      if (u->sessions < groups[g] || u->sessions >= groups[g + 1]) continue;
+      users++;
+      for (int b = 0; b < DP_LENBINS; b++) len[b] += u->lenbins[b];
+      days[dp_lenbin_of(u->active_days)]++;
+    }
+    int last = g + 1 == ng;
+    if (users < p->k && !last) continue; /* fold into the next group */
+    if (users == 0) break;
+    if (users < p->k) {
+      /* the last group is too small: fold it into the previous row */
+      size_t nr = json_array_size(rows);
+      if (!nr) break;
+      json_t *prev = json_array_get(rows, nr - 1);
+      json_object_set_new(prev, "sessions_max", json_null());
+      json_object_set_new(prev, "users", json_integer(json_integer_value(json_object_get(prev, "users")) + (json_int_t)users));
+      json_t *pl = json_object_get(prev, "lengths"), *pd = json_object_get(prev, "active_days");
+      for (int b = 0; b < DP_LENBINS; b++) {
+        json_array_set_new(pl, (size_t)b, json_integer(json_integer_value(json_array_get(pl, (size_t)b)) + (json_int_t)len[b]));
+        json_array_set_new(pd, (size_t)b, json_integer(json_integer_value(json_array_get(pd, (size_t)b)) + (json_int_t)days[b]));
+      }
+      break;
+    }
+    json_t *row = json_object();
+    json_object_set_new(row, "sessions_min", json_integer(lo));
+    json_object_set_new(row, "sessions_max", last ? json_null() : json_integer(groups[g + 1] - 1));
+    json_object_set_new(row, "users", json_integer((json_int_t)users));
+    json_object_set_new(row, "lengths", u64_array_json(len, DP_LENBINS));
+    json_object_set_new(row, "active_days", u64_array_json(days, DP_LENBINS));
+    json_array_append_new(rows, row);
+    users = 0;
+    memset(len, 0, sizeof len);
+    memset(days, 0, sizeof days);
+    lo = groups[g + 1];
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "bins", bins);
+  json_object_set_new(o, "groups", rows);
+  return o;
 }
 
 static json_t *section_sessions(fin *f) {
@@ -696,6 +758,7 @@ static json_t *section_sessions(fin *f) {
   int hb = dp_ext_bound(&gap_lo, &b);
   json_object_set_new(o, "inter_event_s", dist_sketch(q->gaps, hb, b, ha, a, ha ? p->k : 0, p->k, 0));
   json_object_set_new(o, "start_hour_of_week", how_array(q->start_how));
+  json_object_set_new(o, "by_user_sessions", by_user_sessions(f));
   dp_ext_release(&ev_hi);
   dp_ext_release(&dur_hi);
   dp_ext_release(&gap_hi);
@@ -889,6 +952,7 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
   else json_object_set_new(o, "event", json_stringn(p->ev[pr->event].name, p->ev[pr->event].len));
   json_object_set_new(o, "path", json_stringn(g->path, g->len));
   json_object_set_new(o, "class", json_string(doppel_pii_class_name(gc->cls)));
+  json_object_set_new(o, "kind", json_string(gc->kind));
   json_object_set_new(o, "count", json_integer((json_int_t)pr->count));
   uint64_t base = pr->event == DP_PROP_USER ? p->events : p->ev[pr->event].count;
   json_object_set_new(o, "presence", share(pr->count, base));
@@ -920,7 +984,9 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
       size_t shown = 0;
       for (uint32_t r = 0; ix && r < pr->values.n; r++) {
         const dp_kc_entry *e = &pr->values.e[ix[r]];
-        if (e->n_users < p->k || e->truncated || !e->val) continue;
+        /* listed: held by k users, and counted above the table's error bound
+         * (so it is a heavy hitter whatever the order of the input) */
+        if (e->n_users < p->k || e->truncated || !e->val || e->count <= pr->values.error) continue;
         safe++;
         if (shown == 100) continue;
         json_t *to = json_object();
@@ -951,7 +1017,7 @@ static json_t *prop_entry(fin *f, const dp_prop *pr, const gclass *gc) {
     uint64_t safe = 0;
     for (uint32_t r = 0; ix && r < pr->patterns.n; r++) {
       const dp_kc_entry *e = &pr->patterns.e[ix[r]];
-      if (e->n_users < p->k) continue;
+      if (e->n_users < p->k || e->count <= pr->patterns.error) continue;
       safe++;
       if (shown == 20) continue;
       json_t *po = json_object();

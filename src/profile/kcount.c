@@ -119,11 +119,6 @@ const dp_kc_entry *dp_kc_find(const dp_kc *t, uint64_t key) {
   return t->index[p] ? &t->e[t->index[p] - 1] : NULL;
 }
 
-static int cmp_u64_desc(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* Subtract d from every counter; drop entries at zero (compacting). */
 static void subtract_all(dp_kc *t, uint64_t d) {
   uint32_t w = 0;
@@ -145,15 +140,35 @@ static void subtract_all(dp_kc *t, uint64_t d) {
   rebuild_index(t);
 }
 
-/* The r-th largest counter (1-based) of the table; 0 when fewer entries. */
+/* The r-th largest counter (1-based) of the table; 0 when fewer entries.
+ * Quickselect with a deterministic middle pivot: O(n) expected. */
 static doppel_status rth_largest(const dp_kc *t, uint32_t r, uint64_t *out) {
   *out = 0;
   if (r == 0 || t->n < r) return DOPPEL_OK;
   uint64_t *c = malloc((size_t)t->n * sizeof *c);
   if (!c) return DOPPEL_E_NOMEM;
   for (uint32_t i = 0; i < t->n; i++) c[i] = t->e[i].count;
-  qsort(c, t->n, sizeof *c, cmp_u64_desc);
-  *out = c[r - 1];
+  size_t lo = 0, hi = t->n - 1, want = r - 1; /* index in descending order */
+  while (lo < hi) {
+    uint64_t piv = c[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (c[i] > piv) i++;
+      while (c[j] < piv) j--;
+      if (i <= j) {
+        uint64_t tmp = c[i];
+        c[i] = c[j];
+        c[j] = tmp;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else break;
+  }
+  *out = c[want];
   free(c);
   return DOPPEL_OK;
 }

@@ -128,6 +128,13 @@ typedef struct dp_sess {
 
 #define DP_DAYBITS_WORDS 7 /* days 0..447 after the first day */
 
+/* Session-length bins (lower bounds) for the per-user length histograms:
+ * 1, 2, 3, 4, 5-6, 7-8, 9-12, 13-16, 17-24, 25-32, 33-48, 49-64, 65-128,
+ * 129-256, 257-1024, 1025+. */
+#define DP_LENBINS 16
+extern const uint32_t dp_lenbin_lo[DP_LENBINS + 1];
+uint32_t dp_lenbin_of(uint32_t len);
+
 /* constancy slot flags: U = over the user, S = current (tail) session, H = head session */
 enum {
   DP_CS_U2 = 1, DP_CS_UCH = 2,      /* seen twice / changed, user */
@@ -157,6 +164,7 @@ typedef struct dp_user {
   uint32_t max_sess_events; /* largest session (events) among finalized sessions */
   double max_sess_dur;      /* longest finalized session (s) */
   double max_gap, min_gap;  /* largest / smallest in-session gap (s); min_gap < 0: none */
+  uint16_t lenbins[DP_LENBINS]; /* this user's finalized sessions by length bin (saturating) */
   uint8_t level;            /* sample level of hash */
   uint8_t in_const;         /* 1 when in the constancy sample */
   uint16_t n_cs, cap_cs;    /* constancy slots */
@@ -301,6 +309,7 @@ struct doppel_profiler {
   dp_errkind errk[DP_MAX_ERR_KINDS];
   size_t n_errk;
   uint64_t time_units[5];        /* events per doppel_time_unit */
+  uint32_t time_frac;            /* bit 0: a time with a fraction of a second, bit 1: of a millisecond */
   uint64_t future, ancient;      /* events after now / before 1990 */
   int64_t min_us, max_us;        /* event time range (events profiled) */
 

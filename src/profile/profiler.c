@@ -751,6 +751,14 @@ static doppel_status user_get(doppel_profiler *p, uint64_t h, dp_user **out) {
 
 /* ---- sessions ---- */
 
+const uint32_t dp_lenbin_lo[DP_LENBINS + 1] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 129, 257, 1025, UINT32_MAX};
+
+uint32_t dp_lenbin_of(uint32_t len) {
+  uint32_t b = 0;
+  while (b + 1 < DP_LENBINS && len >= dp_lenbin_lo[b + 1]) b++;
+  return b;
+}
+
 static void sess_start(dp_sess *s, int64_t t, uint32_t ev) {
   s->start = s->end = t;
   s->events = 1;
@@ -796,6 +804,8 @@ doppel_status dp_sess_finalize(doppel_profiler *p, dp_user *u, const dp_sess *s,
   if ((st = dp_kc_add(&q->paths, dp_path_key(steps), packed, sizeof packed, 0, u->hash, 1)) != DOPPEL_OK)
     return st;
   if (s->events > u->max_sess_events) u->max_sess_events = s->events;
+  uint32_t lb = dp_lenbin_of(s->events);
+  if (u->lenbins[lb] < UINT16_MAX) u->lenbins[lb]++;
   if (dur > u->max_sess_dur) u->max_sess_dur = dur;
   /* session constancy */
   uint8_t f1 = which == 'H' ? DP_CS_H1 : DP_CS_S1, f2 = which == 'H' ? DP_CS_H2 : DP_CS_S2,
@@ -1299,13 +1309,6 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
   doppel_hll_add_hash(pr->distinct, vh);
   if (!pr->values_off) {
     if ((st = dp_kc_add(&pr->values, vh, s, n, (uint8_t)vtype, w->u, 1)) != DOPPEL_OK) return st;
-    if ((pr->scalars & 1023) == 0 && pr->scalars >= 2048) {
-      doppel_hll_estimate e = doppel_hll_query(pr->distinct);
-      if (e.estimate > 0.9 * (double)pr->scalars) {
-        pr->values_off = 1; /* id-like: no value is common enough to list */
-        dp_kc_release(&pr->values);
-      }
-    }
   }
   if (!in_array && w->user && w->user->in_const) cs_update(w->user, gp, (uint32_t)vh);
   return DOPPEL_OK;
@@ -1669,6 +1672,8 @@ static doppel_status record_common(doppel_profiler *p, const rec_view *v, const 
   if (t < p->min_us) p->min_us = t;
   if (t > p->max_us) p->max_us = t;
   p->time_units[v->unit < 5 ? v->unit : 0]++;
+  if (t % 1000000) p->time_frac |= 1;
+  if (t % 1000) p->time_frac |= 2;
   if (t > p->now_us + INT64_C(86400000000)) p->future++;
   if (t < ANCIENT_US) p->ancient++;
   p->hour_of_week[dp_how_of(t)]++;

@@ -23,7 +23,7 @@
  *   head and tail sessions (start i64, end i64, events u32, first 3 x u32,
  *   last u32), late u64, fast_gaps u64, max_sess_events u32,
  *   max_sess_dur f64, max_gap f64, min_gap f64 (f64 as IEEE bits),
- *   in_const u8, n_cs u16, n_cs x (gpath u32, uval u32, sval u32,
+ *   16 x u16 session-length bins, in_const u8, n_cs u16, n_cs x (gpath u32, uval u32, sval u32,
  *   hval u32, flags u8).
  */
 #include "profile/profile_int.h"
@@ -280,6 +280,10 @@ static void put_user(dp_buf *b, const dp_user *u, const maps *m) {
   put_f64(b, u->max_sess_dur);
   put_f64(b, u->max_gap);
   put_f64(b, u->min_gap);
+  for (int i = 0; i < DP_LENBINS; i++) {
+    dp_buf_putc(b, (char)(u->lenbins[i] & 0xff));
+    dp_buf_putc(b, (char)(u->lenbins[i] >> 8));
+  }
   dp_buf_putc(b, (char)u->in_const);
   uint16_t n = u->in_const ? u->n_cs : 0;
   dp_buf_putc(b, (char)(n & 0xff));
@@ -312,6 +316,10 @@ static int get_user(rd *r, dp_user *u, size_t n_ev, size_t n_gp) {
   u->max_sess_dur = get_f64(r);
   u->max_gap = get_f64(r);
   u->min_gap = get_f64(r);
+  for (int i = 0; i < DP_LENBINS; i++) {
+    uint16_t lo = get_u8(r);
+    u->lenbins[i] = (uint16_t)(lo | (uint16_t)get_u8(r) << 8);
+  }
   u->in_const = get_u8(r);
   uint16_t n = get_u8(r);
   n = (uint16_t)(n | (uint16_t)get_u8(r) << 8); /* two statements: evaluation order */
@@ -524,6 +532,7 @@ doppel_status doppel_profiler_state(doppel_profiler *p, json_t **out, doppel_dia
   }
   json_object_set_new(src, "errors", ek);
   json_object_set_new(src, "time_units", u64_array(p->time_units, 5));
+  json_object_set_new(src, "time_frac", json_integer(p->time_frac));
   uint64_t tt[2] = {p->future, p->ancient};
   json_object_set_new(src, "time", u64_array(tt, 2));
   json_object_set_new(src, "min_us", json_integer(p->min_us));
@@ -826,6 +835,9 @@ doppel_status doppel_profiler_from_state(doppel_profiler **out, const json_t *s,
       get_int(src, "min_us", INT64_MIN, INT64_MAX, &p->min_us) || get_int(src, "max_us", INT64_MIN, INT64_MAX, &p->max_us))
     goto bad_source;
   p->future = tt[0], p->ancient = tt[1];
+  int64_t tf;
+  if (get_int(src, "time_frac", 0, 3, &tf)) goto bad_source;
+  p->time_frac = (uint32_t)tf;
   if ((st = hll_load(json_object_get(s, "users_hll"), &p->users_hll, diag)) != DOPPEL_OK ||
       (st = hll_load(json_object_get(s, "devices_hll"), &p->devices_hll, diag)) != DOPPEL_OK)
     goto fail;
@@ -1165,6 +1177,10 @@ static doppel_status stitch(doppel_profiler *p, dp_user *d, dp_user *s) {
   C.max_sess_dur = A.max_sess_dur > B.max_sess_dur ? A.max_sess_dur : B.max_sess_dur;
   C.max_gap = A.max_gap > B.max_gap ? A.max_gap : B.max_gap;
   C.min_gap = A.min_gap < 0 ? B.min_gap : (B.min_gap < 0 || A.min_gap < B.min_gap) ? A.min_gap : B.min_gap;
+  for (int i = 0; i < DP_LENBINS; i++) {
+    uint32_t v = (uint32_t)A.lenbins[i] + B.lenbins[i];
+    C.lenbins[i] = (uint16_t)(v > UINT16_MAX ? UINT16_MAX : v);
+  }
   /* constancy slots: union by global path */
   slotpair sp[128];
   size_t n = 0;
@@ -1370,6 +1386,7 @@ doppel_status doppel_profiler_merge(doppel_profiler *dst, const doppel_profiler 
   errk_merge(dst, src);
   for (int i = 0; i < 5; i++) dst->time_units[i] += src->time_units[i];
   dst->future += src->future, dst->ancient += src->ancient;
+  dst->time_frac |= src->time_frac;
   if (src->min_us < dst->min_us) dst->min_us = src->min_us;
   if (src->max_us > dst->max_us) dst->max_us = src->max_us;
   if (src->now_us > dst->now_us) dst->now_us = src->now_us;
