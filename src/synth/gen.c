@@ -128,11 +128,16 @@ size_t dp_fmt_time(int64_t us, int fmt, char *out) {
   char t[40];
   doppel_time_format(us, t); /* YYYY-MM-DDTHH:MM:SS.ffffffZ */
   switch (fmt) {
-    case 0: /* ISO Z, fraction only when not whole seconds */
+    case 0: /* ISO Z, with milliseconds or microseconds only when needed */
       if (us % 1000000 == 0) {
         memcpy(out, t, 19);
         out[19] = 'Z';
         return 20;
+      }
+      if (us % 1000 == 0) {
+        memcpy(out, t, 23);
+        out[23] = 'Z';
+        return 24;
       }
       memcpy(out, t, 27);
       return 27;
@@ -323,7 +328,9 @@ static void make_id(const doppel_synth *s, const dp_idgen *g, uint64_t seed, uin
   dp_vrng r = {v};
   size_t before = b->len;
   switch (g->kind) {
-    case DP_SK_UUID: uuid_from(b, mix64(v ^ 0x55), (v & ~UINT64_C(0xffffffff)) | (u & 0xffffffff)); return;
+    case DP_SK_UUID: /* unique: the low 32 bits are a bijection of the user number */
+      uuid_from(b, mix64(v ^ 0x55), (v & ~UINT64_C(0xffffffff)) | (uint32_t)((uint32_t)u * 0x9E3779B1u ^ 0x5bd1e995u));
+      return;
     case DP_SK_IPV4: {
       uint32_t x = (uint32_t)((u * UINT64_C(0x9e3779b1) + (seed & 0xfffffff)) & 0xfffffff);
       char t[24];
@@ -486,8 +493,7 @@ doppel_status dp_user_init(dp_user_gen *ug, const doppel_synth *s, const dp_gen_
     arank = rdouble(&g);
     A = (uint32_t)fmax(1, dp_dist_sample(&s->active_days, arank, &vr));
   } else {
-    A = 1;
-    for (uint32_t i = 1; i < S; i++) A += rdouble(&g) < 0.7;
+    A = S; /* decided by the retention curve below */
     arank = rdouble(&g);
   }
   if (A > S) A = S;
@@ -501,13 +507,27 @@ doppel_status dp_user_init(dp_user_gen *ug, const doppel_synth *s, const dp_gen_
     double l = dp_dist_sample(&s->lifetime, arank, &vr);
     L = l < A ? A : l > horizon ? horizon : (uint32_t)l;
   }
-  /* active day offsets: day 0, day L-1, and A-2 distinct days in between
-   * drawn by retention weight times the weekday's weight */
-  if (dp_buf_reserve(&ug->scratch, (size_t)A * sizeof(uint32_t) + 8) != DOPPEL_OK) return DOPPEL_E_NOMEM;
+  if (dp_buf_reserve(&ug->scratch, (size_t)(horizon > A ? horizon : A) * sizeof(uint32_t) + 8) != DOPPEL_OK)
+    return DOPPEL_E_NOMEM;
   uint32_t *off = (uint32_t *)ug->scratch.data;
   uint32_t na = 0;
-  off[na++] = 0;
   int64_t dfirst = gp->start_us / 86400000000LL + first;
+  if (!s->active_days.kind) {
+    /* no active-day distribution (a hand-written profile): every later day is
+     * active with the retention curve's probability, so retention is met */
+    off[na++] = 0;
+    uint32_t H = horizon < s->ret_n ? horizon : s->ret_n;
+    for (uint32_t d = 1; d < H; d++) {
+      int wd = (int)(((dfirst + d + 3) % 7 + 7) % 7);
+      double pr = s->ret_w[d] * s->weekday_f[wd];
+      if (rdouble(&g) < pr) off[na++] = d;
+    }
+    A = na;
+    if (S < A) S = A;
+  } else {
+  /* active day offsets: day 0, day L-1, and A-2 distinct days in between
+   * drawn by retention weight times the weekday's weight */
+  off[na++] = 0;
   if (A > 1 && s->lifetime.kind) off[na++] = L - 1;
   if (na < A) {
     uint32_t H = L < s->ret_n ? L : s->ret_n;
@@ -554,6 +574,7 @@ doppel_status dp_user_init(dp_user_gen *ug, const doppel_synth *s, const dp_gen_
         if (!dup) off[na++] = d, got++;
       }
     }
+  }
   }
   A = na;
   /* sessions per active day: one each, the rest spread at random */

@@ -698,11 +698,14 @@ static doppel_status compile_chain(doppel_synth *s, const json_t *p, doppel_diag
   }
   double mean_len = s->events_per_session.mean > 1 ? s->events_per_session.mean : 8;
   doppel_status st = DOPPEL_OK;
+  /* when some events say how often they start a session, the others start none */
+  int any_first = 0;
+  for (uint32_t x = 0; x < n; x++) any_first |= json_is_number(json_object_get(json_array_get(list, x), "session_first_share"));
   for (uint32_t x = 0; x < n; x++) {
     const json_t *e = json_array_get(list, x);
     const json_t *next = json_object_get(e, "next");
     double fs = json_num(json_object_get(e, "session_first_share"), -1);
-    first[x] = fs >= 0 ? fs : s->ev[x].share;
+    first[x] = fs >= 0 ? fs : any_first ? 0 : s->ev[x].share;
     s->to[x] = calloc(n, sizeof **s->to);
     s->tp[x] = calloc(n, sizeof **s->tp);
     if (!s->to[x] || !s->tp[x]) {
