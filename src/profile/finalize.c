@@ -1325,7 +1325,33 @@ out:
   free(nl);
 }
 
+/* Property warnings are given once per (code, path): the same finding in
+ * several event types is one warning naming how many. */
+typedef struct pwarn {
+  const char *code;
+  uint32_t gp;
+  json_t *w;        /* borrowed from f->warnings */
+  uint32_t events;
+  uint64_t count;
+} pwarn;
+
+static void warn_prop(fin *f, pwarn *pw, size_t *npw, const char *code, const char *severity, uint32_t gp,
+                      const char *scope, uint64_t count, const char *msg, const char *hint) {
+  for (size_t i = 0; i < *npw; i++)
+    if (pw[i].gp == gp && !strcmp(pw[i].code, code)) {
+      pw[i].events++;
+      pw[i].count += count;
+      return;
+    }
+  if (*npw == 256) return;
+  warn(f, code, severity, scope, count, msg, hint);
+  pw[*npw] = (pwarn){code, gp, json_array_get(f->warnings, json_array_size(f->warnings) - 1), 1, count};
+  (*npw)++;
+}
+
 static void warnings_props(fin *f) {
+  pwarn pw[256];
+  size_t npw = 0;
   doppel_profiler *p = f->p;
   char msg[512], scope[400];
   uint64_t pii_keys = 0;
@@ -1371,40 +1397,50 @@ static void warnings_props(fin *f) {
     if (kinds >= 2 && (tot - mx) * 1000 >= tot) {
       snprintf(msg, sizeof msg, "'%s' holds values of %d types (%.2f%% not of the main type)", g->path, kinds,
                100.0 * (double)(tot - mx) / (double)tot);
-      warn(f, "PROP_TYPE_MIXED", "warning", scope, tot - mx, msg,
+      warn_prop(f, pw, &npw, "PROP_TYPE_MIXED", "warning", pr->gpath, scope, tot - mx, msg,
            "send one type per property (numbers as numbers, not strings)");
       emitted++;
     }
     double pres = base ? (double)pr->count / (double)base : 0;
-    if (base >= 100 && pres > 0.05 && pres < 0.95) {
+    if (base >= 50 && pres > 0.05 && pres < 0.95) {
       snprintf(msg, sizeof msg, "'%s' is present in %.1f%% of these events", g->path, 100 * pres);
-      warn(f, "PROP_SOMETIMES_MISSING", "info", scope, base - pr->count, msg,
+      warn_prop(f, pw, &npw, "PROP_SOMETIMES_MISSING", "info", pr->gpath, scope, base - pr->count, msg,
            "check whether it is optional by design or dropped by some clients");
       emitted++;
     }
     uint64_t seen = pr->count + pr->nulls;
-    if (seen >= 100 && pr->nulls * 2 >= seen) {
+    if (seen >= 50 && pr->nulls * 2 >= seen) {
       snprintf(msg, sizeof msg, "'%s' is null in %.1f%% of the events that send it", g->path,
                100.0 * (double)pr->nulls / (double)seen);
-      warn(f, "HIGH_NULL", "warning", scope, pr->nulls, msg, "stop sending the property when it has no value, or fix the client");
+      warn_prop(f, pw, &npw, "HIGH_NULL", "warning", pr->gpath, scope, pr->nulls, msg, "stop sending the property when it has no value, or fix the client");
       emitted++;
     }
     if (pr->scalars >= 100) {
       doppel_hll_estimate de = doppel_hll_query(pr->distinct);
       if (de.estimate < 1.5) {
         snprintf(msg, sizeof msg, "'%s' always has the same value", g->path);
-        warn(f, "PROP_CONSTANT", "info", scope, pr->scalars, msg, "a constant property adds no information; drop it or check the client");
+        warn_prop(f, pw, &npw, "PROP_CONSTANT", "info", pr->gpath, scope, pr->scalars, msg, "a constant property adds no information; drop it or check the client");
         emitted++;
       } else if (de.estimate >= 0.9 * (double)pr->scalars && f->gcls[pr->gpath].cls != DOPPEL_PII_CLASS_DIRECT) {
         snprintf(msg, sizeof msg, "'%s' looks like an identifier (about %.0f%% of its values are distinct)", g->path,
                  100.0 * (de.estimate > (double)pr->scalars ? 1.0 : de.estimate / (double)pr->scalars));
-        warn(f, "PROP_ID_LIKE", "info", scope, pr->scalars, msg,
+        warn_prop(f, pw, &npw, "PROP_ID_LIKE", "info", pr->gpath, scope, pr->scalars, msg,
              "identifiers are listed by shape only; hash them if they can identify a person");
         emitted++;
       }
     }
   }
   free(pix);
+  /* one finding in several event types: the path's scope and how many */
+  for (size_t i = 0; i < npw; i++) {
+    if (pw[i].events < 2) continue;
+    char sc[400], m2[600];
+    snprintf(sc, sizeof sc, "property:*:%s", p->gp[pw[i].gp].path);
+    snprintf(m2, sizeof m2, "%s (in %u event types)", json_string_value(json_object_get(pw[i].w, "message")), pw[i].events);
+    json_object_set_new(pw[i].w, "scope", json_string(sc));
+    json_object_set_new(pw[i].w, "message", json_string(m2));
+    json_object_set_new(pw[i].w, "count", json_integer((json_int_t)pw[i].count));
+  }
 }
 
 static void warnings_time_users(fin *f) {

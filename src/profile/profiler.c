@@ -567,13 +567,8 @@ doppel_status dp_gpath_index_h(doppel_profiler *p, const char *path, size_t n, u
   size_t s = n;
   while (s > 0 && path[s - 1] != '.') s--;
   g->name_kind = (uint8_t)doppel_pii_classify_name(path + s, n - s);
-  size_t a = 0;
-  while (a < n) {
-    size_t b = a;
-    while (b < n && path[b] != '.') b++;
-    if (b - a >= 3 && text_has_pii(path + a, b - a)) g->key_pii = 1;
-    a = b + 1;
-  }
+  /* personal data used as a key: anywhere in the path (keys may hold dots) */
+  g->key_pii = (uint8_t)(n >= 3 && text_has_pii(path, n));
   size_t q = (size_t)(h & (p->gpcap - 1));
   while (p->gpindex[q]) q = (q + 1) & (p->gpcap - 1);
   p->gpindex[q] = (uint32_t)p->n_gp + 1;
