@@ -426,6 +426,15 @@ static int cmp_key(const void *a, const void *b) {
   return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+static uint32_t gcd32(uint32_t a, uint32_t b) {
+  while (b) {
+    uint32_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
 static int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
@@ -585,13 +594,27 @@ doppel_status dp_user_init(dp_user_gen *ug, const doppel_synth *s, const dp_gen_
   ug->lens = lens;
   ug->n = S;
   int64_t day0 = gp->start_us + (int64_t)first * 86400000000LL;
+  /* start times: the hour from the weekday's curve, with stratified draws
+   * over the user's sessions (u_j in [j/S, (j+1)/S), in random order), so a
+   * heavy user's sessions cover the day as the population's do */
+  double shift = rdouble(&g);
+  uint32_t step = S > 1 ? (uint32_t)doppel_pcg64_bounded(&g, S - 1) + 1 : 1;
+  while (S > 1 && gcd32(step, S) != 1) step = step % (S - 1) + 1;
   for (uint32_t j = 0; j < S; j++) {
     uint32_t d = j < A ? off[j] : off[doppel_pcg64_bounded(&g, A)];
     int64_t day = day0 + (int64_t)d * 86400000000LL;
     int64_t dd = day / 86400000000LL;
     int wd = (int)(((dd + 3) % 7 + 7) % 7);
-    uint32_t h = dp_alias_draw(&s->start_how[wd], r64(&g));
-    starts[j] = day + (int64_t)h * 3600000000LL + (int64_t)(rdouble(&g) * 3600000000.0);
+    uint32_t slot = (uint32_t)(((uint64_t)j * step) % S);
+    double su2 = ((double)slot + shift) / (double)S;
+    const double *cdf = s->start_cdf[wd];
+    uint32_t h = 0;
+    while (h < 23 && cdf[h] <= su2) h++;
+    double lo = h ? cdf[h - 1] : 0, w = cdf[h] - lo;
+    double inhour = w > 0 ? (su2 - lo) / w : rdouble(&g);
+    if (inhour < 0) inhour = 0;
+    if (inhour >= 1) inhour = 0.999999;
+    starts[j] = day + (int64_t)h * 3600000000LL + (int64_t)(inhour * 3600000000.0);
   }
   qsort(starts, S, sizeof *starts, cmp_i64);
   /* session lengths from the user's group (or the global distribution) */
@@ -678,11 +701,23 @@ static uint64_t value_seed(dp_user_gen *ug, const dp_pgen *pg, doppel_pcg64 *sg,
 /* Can the value kept for a slot stand in this event? When the event's own
  * property has listed values it must be one of them (parent_count 1 of a
  * commit is no value of a merge); timestamps are never reused. */
-static int reusable(const dp_pgen *p, const dp_cval *cv) {
+static double top_share(const dp_vgen *v, const char *b, uint32_t n, uint8_t type) {
+  for (uint32_t i = 0; i < v->n_top; i++)
+    if (v->top_len[i] == n && v->top_type[i] == type && !memcmp(v->top[i], b, n)) return v->top_p[i];
+  return 0;
+}
+
+static int reusable(const dp_pgen *p, const dp_cval *cv, const char *bytes, doppel_pcg64 *sg) {
   if (p->v.skind == DP_SK_TIMESTAMP) return 0;
-  /* free-form values (ids, names, e-mails) are kept across events; listed
-   * values only within the event that drew them, so each event's mix stays */
-  return !p->v.has_top || cv->owner == p;
+  /* free-form values (ids, names, e-mails) are kept across events */
+  if (!p->v.has_top || cv->owner == p) return 1;
+  /* a listed value drawn by another event's property: kept with the ratio of
+   * its shares here and there (capped at 1), so each event keeps its mix */
+  double here = top_share(&p->v, bytes, cv->len, cv->type);
+  double there = cv->owner->v.has_top ? top_share(&cv->owner->v, bytes, cv->len, cv->type) : 0;
+  if (here <= 0) return 0;
+  if (there <= here) return 1;
+  return rdouble(sg) < here / there;
 }
 
 static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg, uint32_t n, int64_t t,
@@ -701,13 +736,25 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       uint32_t gs = p->gslot;
       dp_buf *cb = level == 1 ? &ug->ucbuf : &ug->scbuf;
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
-      if (cv->set && reusable(p, cv)) {
+      if (cv->set && reusable(p, cv, cb->data + cv->off, sg)) {
         dp_buf_append(&ug->vals, cb->data + cv->off, cv->len);
         out[i].type = cv->type;
         out[i].len = cv->len;
         continue;
       }
-      out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);
+      /* a free-form value kept for the user comes from the most specific
+       * event the user does that has the property (the merges of a
+       * maintainer carry a maintainer's name) */
+      const dp_pgen *gen = p;
+      if (level == 1 && !p->v.has_top && s->gslot_src) {
+        const dp_slot_src *ss = &s->gslot_src[gs];
+        for (uint32_t k = 0; k < ss->n; k++)
+          if (eligible(s, ug, ss->ev[k])) {
+            gen = ss->pg[k];
+            break;
+          }
+      }
+      out[i].type = value(s, &gen->v, &vr, t, &ug->vals, 0);
       out[i].len = (uint32_t)(ug->vals.len - out[i].off);
       cv->off = (uint32_t)cb->len;
       cv->len = out[i].len;
@@ -854,14 +901,47 @@ void dp_gen_params_release(dp_gen_params *gp) {
 
 typedef struct pilot {
   const doppel_synth *s;
+  /* constancy per slot: the current user's first value, count and change, and the tallies */
+  uint64_t *first_h, *cnt;
+  uint8_t *changed;
+  uint64_t *with, *constant;
+  uint64_t cur_user;
+  int props;
   uint64_t *count;     /* events per event */
   uint64_t *users;     /* users per event */
   uint64_t *seen;      /* per event: last user index + 1 that counted */
   uint64_t total;
 } pilot;
 
+static void pilot_user_done(pilot *pl) {
+  for (uint32_t g = 0; g < pl->s->n_gslots; g++) {
+    if (pl->cnt[g] >= 2) {
+      pl->with[g]++;
+      if (!pl->changed[g]) pl->constant[g]++;
+    }
+    pl->cnt[g] = 0;
+    pl->changed[g] = 0;
+  }
+}
+
 static doppel_status pilot_sink(void *ctx, dp_user_gen *ug, const dp_gen_event *e) {
   pilot *pl = ctx;
+  if (pl->props) {
+    if (ug->u + 1 != pl->cur_user) {
+      if (pl->cur_user) pilot_user_done(pl);
+      pl->cur_user = ug->u + 1;
+    }
+    const dp_evdef *ev = &pl->s->ev[e->ev];
+    for (uint32_t i = 0; i < ev->n_props; i++) {
+      if (e->pv[i].type == DP_VT_COUNT) continue;
+      uint32_t g = ev->props[i].gslot;
+      uint64_t h = 1469598103934665603ULL;
+      const unsigned char *b = (const unsigned char *)ug->vals.data + e->pv[i].off;
+      for (uint32_t k = 0; k < e->pv[i].len; k++) h = (h ^ b[k]) * 1099511628211ULL;
+      if (pl->cnt[g]++ == 0) pl->first_h[g] = h;
+      else if (h != pl->first_h[g]) pl->changed[g] = 1;
+    }
+  }
   pl->count[e->ev]++;
   pl->total++;
   if (pl->seen[e->ev] != ug->u + 1) {
@@ -871,20 +951,91 @@ static doppel_status pilot_sink(void *ctx, dp_user_gen *ug, const dp_gen_event *
   return DOPPEL_OK;
 }
 
+/* Constancy pilot: generate users with their properties, measure how many
+ * users keep each property constant, and correct the constant shares. */
+static doppel_status pilot_constancy(doppel_synth *s, const dp_gen_params *gp, uint64_t P) {
+  uint32_t G = s->n_gslots;
+  if (!G) return DOPPEL_OK;
+  double *target = malloc(G * sizeof *target);
+  pilot pl;
+  memset(&pl, 0, sizeof pl);
+  pl.s = s;
+  pl.props = 1;
+  pl.count = calloc(s->n_ev, sizeof *pl.count);
+  pl.users = calloc(s->n_ev, sizeof *pl.users);
+  pl.seen = calloc(s->n_ev, sizeof *pl.seen);
+  pl.first_h = calloc(G, sizeof *pl.first_h);
+  pl.cnt = calloc(G, sizeof *pl.cnt);
+  pl.changed = calloc(G, 1);
+  pl.with = calloc(G, sizeof *pl.with);
+  pl.constant = calloc(G, sizeof *pl.constant);
+  dp_user_gen ug;
+  doppel_status st = DOPPEL_OK;
+  int ok = target && pl.count && pl.users && pl.seen && pl.first_h && pl.cnt && pl.changed && pl.with && pl.constant &&
+           dp_user_gen_init(&ug, s) == DOPPEL_OK;
+  if (!ok) st = DOPPEL_E_NOMEM;
+  int any = 0;
+  for (uint32_t g = 0; ok && g < G; g++) {
+    target[g] = -1;
+    for (uint32_t x = 0; x < s->n_ev; x++)
+      for (uint32_t i = 0; i < s->ev[x].n_props; i++)
+        if (s->ev[x].props[i].gslot == g && s->ev[x].props[i].c_user >= 0) target[g] = s->ev[x].props[i].c_user;
+    any |= target[g] >= 0;
+  }
+  for (int it = 0; ok && any && it < 3 && st == DOPPEL_OK; it++) {
+    memset(pl.with, 0, G * sizeof *pl.with);
+    memset(pl.constant, 0, G * sizeof *pl.constant);
+    pl.cur_user = 0;
+    for (uint64_t u = 0; u < P && st == DOPPEL_OK; u++) {
+      if ((st = dp_user_init(&ug, s, gp, u)) != DOPPEL_OK) break;
+      while (ug.cur < ug.n && st == DOPPEL_OK) st = dp_session(&ug, s, gp, pilot_sink, &pl);
+    }
+    if (pl.cur_user) pilot_user_done(&pl);
+    for (uint32_t g = 0; g < G; g++) {
+      if (target[g] < 0 || pl.with[g] < 20) continue;
+      double got = (double)pl.constant[g] / (double)pl.with[g];
+      double err = target[g] - got;
+      for (uint32_t x = 0; x < s->n_ev; x++)
+        for (uint32_t i = 0; i < s->ev[x].n_props; i++) {
+          dp_pgen *pg = &s->ev[x].props[i];
+          if (pg->gslot != g) continue;
+          pg->q_user += err;
+          if (pg->q_user < 0) pg->q_user = 0;
+          if (pg->q_user > 1) pg->q_user = 1;
+        }
+    }
+  }
+  if (ok) dp_user_gen_release(&ug);
+  free(target);
+  free(pl.count);
+  free(pl.users);
+  free(pl.seen);
+  free(pl.first_h);
+  free(pl.cnt);
+  free(pl.changed);
+  free(pl.with);
+  free(pl.constant);
+  return st;
+}
+
 /* Generate a pilot population (fixed seed, events only) and correct each
  * event's eligibility share and chain boost so that the event mix and the
  * users per event come out as in the profile. Deterministic. */
 doppel_status dp_synth_pilot(doppel_synth *s, const double *target_users) {
   int need = 0;
   for (uint32_t y = 0; y < s->n_ev; y++) need |= s->elig[y] < 1;
-  if (!need) return DOPPEL_OK;
   dp_gen_params gp;
   doppel_status st = dp_gen_params_init(&gp, s, UINT64_C(0x70696c6f74), 0, 0);
   if (st != DOPPEL_OK) {
     dp_gen_params_release(&gp);
     return st;
   }
-  pilot pl = {s, calloc(s->n_ev, sizeof *pl.count), calloc(s->n_ev, sizeof *pl.users), calloc(s->n_ev, sizeof *pl.seen), 0};
+  pilot pl;
+  memset(&pl, 0, sizeof pl);
+  pl.s = s;
+  pl.count = calloc(s->n_ev, sizeof *pl.count);
+  pl.users = calloc(s->n_ev, sizeof *pl.users);
+  pl.seen = calloc(s->n_ev, sizeof *pl.seen);
   dp_user_gen ug;
   if (!pl.count || !pl.users || !pl.seen || dp_user_gen_init(&ug, s) != DOPPEL_OK) {
     free(pl.count);
@@ -895,7 +1046,7 @@ doppel_status dp_synth_pilot(doppel_synth *s, const double *target_users) {
   }
   ug.no_props = 1;
   uint64_t P = s->profile_users < 500 ? 500 : s->profile_users > 4000 ? 4000 : s->profile_users;
-  for (int it = 0; it < 4 && st == DOPPEL_OK; it++) {
+  for (int it = 0; need && it < 4 && st == DOPPEL_OK; it++) {
     memset(pl.count, 0, s->n_ev * sizeof *pl.count);
     memset(pl.users, 0, s->n_ev * sizeof *pl.users);
     memset(pl.seen, 0, s->n_ev * sizeof *pl.seen);
@@ -926,6 +1077,7 @@ doppel_status dp_synth_pilot(doppel_synth *s, const double *target_users) {
     if (dp_chain_tables(s) != 0) st = DOPPEL_E_NOMEM;
   }
   dp_user_gen_release(&ug);
+  if (st == DOPPEL_OK) st = pilot_constancy(s, &gp, P);
   free(pl.count);
   free(pl.users);
   free(pl.seen);

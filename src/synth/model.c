@@ -563,8 +563,15 @@ void dp_synth_release(doppel_synth *s) {
   free(s->ret_w);
   for (uint32_t i = 0; i < s->n_uprops; i++) pgen_release(&s->uprops[i]);
   free(s->uprops);
-  for (uint32_t i = 0; i < s->n_gslots; i++) free(s->gslot_path[i]);
+  for (uint32_t i = 0; i < s->n_gslots; i++) {
+    free(s->gslot_path[i]);
+    if (s->gslot_src) {
+      free(s->gslot_src[i].ev);
+      free(s->gslot_src[i].pg);
+    }
+  }
   free(s->gslot_path);
+  free(s->gslot_src);
   idgen_release(&s->uid);
   idgen_release(&s->did);
   idgen_release(&s->sid);
@@ -980,6 +987,12 @@ static doppel_status compile_sessions(doppel_synth *s, const json_t *p, doppel_d
     double w = 0;
     for (int h = 0; h < 24; h++) w += how[d * 24 + h];
     s->weekday_w[d] = w;
+    double c = 0;
+    for (int h = 0; h < 24; h++) {
+      c += w > 0 ? how[d * 24 + h] / w : 1.0 / 24;
+      s->start_cdf[d][h] = c;
+    }
+    s->start_cdf[d][23] = 1.0;
     if (dp_alias_build(&s->start_how[d], how + d * 24, 24) != 0) {
       double flat[24];
       for (int h = 0; h < 24; h++) flat[h] = 1;

@@ -156,6 +156,13 @@ typedef struct dp_idgen {
   int epoch_ms;                /* session ids that are the session start in epoch ms */
 } dp_idgen;
 
+/* The properties that share a slot, rarest event first. */
+typedef struct dp_slot_src {
+  uint32_t n;
+  uint32_t *ev;                /* event index */
+  const dp_pgen **pg;          /* its property */
+} dp_slot_src;
+
 struct doppel_synth {
   doppel_dialect src_dialect;  /* the profile's dialect */
   uint64_t profile_users;
@@ -195,6 +202,7 @@ struct doppel_synth {
   double day_ulo[16], day_uhi[16]; /* active_days mass of each bin */
   uint32_t bin_lo[17];
   dp_alias start_how[7];       /* session start hour per weekday */
+  double start_cdf[7][24];     /* cumulative start-hour shares per weekday */
   double weekday_w[7];
   double weekday_f[7];          /* weekday weight / mean weekday weight */
   double weekday_max;
@@ -209,6 +217,7 @@ struct doppel_synth {
   dp_node *utree;
   uint32_t n_gslots;
   char **gslot_path;
+  dp_slot_src *gslot_src;      /* per slot */
   /* identifiers */
   dp_idgen uid, did, sid, iid;
   double mean_events;

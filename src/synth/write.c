@@ -801,6 +801,35 @@ doppel_status doppel_synth_new(doppel_synth **out, const json_t *profile, doppel
   }
   st = dp_synth_pilot(s, tu);
   free(tu);
+  /* per slot, its properties with the rarest event (fewest eligible users) first */
+  if (st == DOPPEL_OK && s->n_gslots) {
+    s->gslot_src = calloc(s->n_gslots, sizeof *s->gslot_src);
+    if (!s->gslot_src) st = DOPPEL_E_NOMEM;
+    for (uint32_t gs = 0; st == DOPPEL_OK && gs < s->n_gslots; gs++) {
+      dp_slot_src *ss = &s->gslot_src[gs];
+      ss->ev = calloc(s->n_ev + 1, sizeof *ss->ev);
+      ss->pg = calloc(s->n_ev + 1, sizeof *ss->pg);
+      if (!ss->ev || !ss->pg) {
+        st = DOPPEL_E_NOMEM;
+        break;
+      }
+      for (uint32_t x = 0; x < s->n_ev; x++)
+        for (uint32_t i = 0; i < s->ev[x].n_props; i++)
+          if (s->ev[x].props[i].gslot == gs) {
+            uint32_t k = ss->n++;
+            ss->ev[k] = x;
+            ss->pg[k] = &s->ev[x].props[i];
+            /* insertion by eligibility (stable: ties keep event order) */
+            while (k > 0 && s->elig[ss->ev[k - 1]] > s->elig[x]) {
+              ss->ev[k] = ss->ev[k - 1];
+              ss->pg[k] = ss->pg[k - 1];
+              ss->ev[k - 1] = x;
+              ss->pg[k - 1] = &s->ev[x].props[i];
+              k--;
+            }
+          }
+    }
+  }
   if (st != DOPPEL_OK) {
     doppel_synth_free(s);
     return dp_diag_set(diag, st, NULL, 0, 0, NULL);
