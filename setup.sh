@@ -2,7 +2,7 @@
 # setup.sh — install what is missing (Debian 12, as root), build, and either
 # run the demo or run every test.
 #
-#   bash setup.sh demo   install, build (release), run doppel on fixtures/
+#   bash setup.sh demo   install, build (release), synthesize a shop from profiles/
 #   bash setup.sh test   install, build with gcc -Werror and run the test suite;
 #                        again under ASan+UBSan; again with clang; then short
 #                        fuzz runs. Exits non-zero when anything fails.
@@ -13,6 +13,9 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
+# the test mode also loads synthetic SQL into a real PostgreSQL and checks
+# profiles against the JSON Schema
+[ "${1:-demo}" = test ] && packages+=(postgresql python3-jsonschema)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -34,13 +37,14 @@ case "$mode" in
     build build -DCMAKE_BUILD_TYPE=Release -DDOPPEL_TESTS=OFF
     demo="$(mktemp -d)"
     trap 'rm -rf "$demo"' EXIT
-    ./build/doppel keygen -o "$demo/demo.key"
-    echo "--- input (fixtures/events/generic.jsonl, first 2 records)"
-    head -n 2 fixtures/events/generic.jsonl
-    echo "--- doppel pseudonymize fixtures/events/generic.jsonl -o $demo/safe.jsonl --key $demo/demo.key"
-    ./build/doppel pseudonymize fixtures/events/generic.jsonl -o "$demo/safe.jsonl" --key "$demo/demo.key"
-    echo "--- output (first 2 records)"
-    head -n 2 "$demo/safe.jsonl"
+    echo "--- doppel synth profiles/ecommerce.json --users 2000 --seed 1 -o $demo/shop.jsonl"
+    ./build/doppel synth profiles/ecommerce.json --users 2000 --seed 1 -o "$demo/shop.jsonl"
+    echo "--- the first 3 synthetic events"
+    head -n 3 "$demo/shop.jsonl"
+    echo "--- doppel profile $demo/shop.jsonl -o $demo/shop.profile.json (what the data looks like)"
+    ./build/doppel profile "$demo/shop.jsonl" -o "$demo/shop.profile.json"
+    echo "--- doppel synth profiles/ecommerce.json --users 3 --format csv -o -"
+    ./build/doppel synth profiles/ecommerce.json --users 3 --format csv -o - -q | head -n 4
     ;;
   test)
     echo "== gcc build + tests"

@@ -329,7 +329,8 @@ static void make_id(const doppel_synth *s, const dp_idgen *g, uint64_t seed, uin
   size_t before = b->len;
   switch (g->kind) {
     case DP_SK_UUID: /* unique: the low 32 bits are a bijection of the user number */
-      uuid_from(b, mix64(v ^ 0x55), (v & ~UINT64_C(0xffffffff)) | (uint32_t)((uint32_t)u * 0x9E3779B1u ^ 0x5bd1e995u));
+      uuid_from(b, mix64(v ^ 0x55),
+                (v & ~UINT64_C(0xffffffff)) | (uint32_t)((uint32_t)u * 0x9E3779B1u ^ (uint32_t)mix64(seed ^ salt)));
       return;
     case DP_SK_IPV4: {
       uint32_t x = (uint32_t)((u * UINT64_C(0x9e3779b1) + (seed & 0xfffffff)) & 0xfffffff);
@@ -986,11 +987,13 @@ static doppel_status pilot_constancy(doppel_synth *s, const dp_gen_params *gp, u
     memset(pl.with, 0, G * sizeof *pl.with);
     memset(pl.constant, 0, G * sizeof *pl.constant);
     pl.cur_user = 0;
+    pl.total = 0;
     for (uint64_t u = 0; u < P && st == DOPPEL_OK; u++) {
       if ((st = dp_user_init(&ug, s, gp, u)) != DOPPEL_OK) break;
       while (ug.cur < ug.n && st == DOPPEL_OK) st = dp_session(&ug, s, gp, pilot_sink, &pl);
     }
     if (pl.cur_user) pilot_user_done(&pl);
+    if (pl.total) s->mean_events = (double)pl.total / (double)P; /* for --events */
     for (uint32_t g = 0; g < G; g++) {
       if (target[g] < 0 || pl.with[g] < 20) continue;
       double got = (double)pl.constant[g] / (double)pl.with[g];
@@ -1056,6 +1059,7 @@ doppel_status dp_synth_pilot(doppel_synth *s, const double *target_users) {
       while (ug.cur < ug.n && st == DOPPEL_OK) st = dp_session(&ug, s, &gp, pilot_sink, &pl);
     }
     if (st != DOPPEL_OK || !pl.total) break;
+    s->mean_events = (double)pl.total / (double)P; /* for --events */
     for (uint32_t y = 0; y < s->n_ev; y++) {
       if (s->elig[y] >= 1 && target_users[y] >= 0.999) continue;
       double share = (double)pl.count[y] / (double)pl.total;
