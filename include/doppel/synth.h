@@ -58,10 +58,21 @@ typedef enum doppel_synth_order {
 
 typedef struct doppel_synth doppel_synth;
 
-/* Compile a profile document. DOPPEL_E_DATA (or DOPPEL_E_POLICY-like
- * usage errors as DOPPEL_E_USAGE) with a message naming the offending key
- * ("events.list[3].share: expected a number from 0 to 1"). */
+/* Compile a profile document. DOPPEL_E_DATA with a message naming the
+ * offending key ("events.list[3].name: expected a non-empty string"),
+ * DOPPEL_E_NOMEM. Compiling includes short pilot runs (fixed seed) that
+ * calibrate event eligibility and constancy: deterministic, independent of
+ * the generation seed. */
 doppel_status doppel_synth_new(doppel_synth **out, const json_t *profile, doppel_diag *diag);
+
+typedef struct doppel_synth_compile_options {
+  uint32_t pilot_users;        /* users per pilot run; 0 = the profile's users, 500..4000 */
+} doppel_synth_compile_options;
+
+/* The same with options (opt may be NULL). Fewer pilot users compile
+ * faster and calibrate less precisely. */
+doppel_status doppel_synth_new_with(doppel_synth **out, const json_t *profile,
+                                    const doppel_synth_compile_options *opt, doppel_diag *diag);
 void doppel_synth_free(doppel_synth *s);
 
 /* Users and events the profile describes (its own population), and the

@@ -192,9 +192,11 @@ doppel_status doppel_profiler_new(doppel_profiler **out, const doppel_profile_pa
   p->ecache = calloc(DP_ECACHE_SIZE, sizeof *p->ecache);
   p->icache = calloc(DP_ICACHE_SIZE, sizeof *p->icache);
   if (!p->ecache || !p->icache) { st = DOPPEL_E_NOMEM; goto fail; }
-  p->ucache_key = calloc(UCACHE_SIZE, sizeof *p->ucache_key);
-  p->ucache_val = calloc(UCACHE_SIZE, sizeof *p->ucache_val);
-  if (!p->ucache_key || !p->ucache_val) { st = DOPPEL_E_NOMEM; goto fail; }
+  if (p->keyed) { /* keyed user hashes are cached: one HMAC per distinct id, mostly */
+    p->ucache_key = calloc(UCACHE_SIZE, sizeof *p->ucache_key);
+    p->ucache_val = calloc(UCACHE_SIZE, sizeof *p->ucache_val);
+    if (!p->ucache_key || !p->ucache_val) { st = DOPPEL_E_NOMEM; goto fail; }
+  }
   doppel_json_doc_init(&p->doc);
   dp_buf_init(&p->scratch, 0);
   dp_buf_init(&p->path, 0);

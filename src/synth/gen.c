@@ -1048,7 +1048,8 @@ doppel_status dp_synth_pilot(doppel_synth *s, const double *target_users) {
     return DOPPEL_E_NOMEM;
   }
   ug.no_props = 1;
-  uint64_t P = s->profile_users < 500 ? 500 : s->profile_users > 4000 ? 4000 : s->profile_users;
+  uint64_t P = s->pilot_users ? s->pilot_users
+               : s->profile_users < 500 ? 500 : s->profile_users > 4000 ? 4000 : s->profile_users;
   for (int it = 0; need && it < 4 && st == DOPPEL_OK; it++) {
     memset(pl.count, 0, s->n_ev * sizeof *pl.count);
     memset(pl.users, 0, s->n_ev * sizeof *pl.users);

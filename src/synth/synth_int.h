@@ -164,6 +164,7 @@ typedef struct dp_slot_src {
 } dp_slot_src;
 
 struct doppel_synth {
+  uint32_t pilot_users;        /* users of the calibration pilot runs (0 = by the profile) */
   doppel_dialect src_dialect;  /* the profile's dialect */
   uint64_t profile_users;
   int64_t start_us;            /* profile's first day */

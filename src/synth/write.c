@@ -753,9 +753,15 @@ static doppel_status run_time_order(wctx *w, uint64_t first, uint64_t end) {
 /* ---- public ---- */
 
 doppel_status doppel_synth_new(doppel_synth **out, const json_t *profile, doppel_diag *diag) {
+  return doppel_synth_new_with(out, profile, NULL, diag);
+}
+
+doppel_status doppel_synth_new_with(doppel_synth **out, const json_t *profile, const doppel_synth_compile_options *opt,
+                                    doppel_diag *diag) {
   *out = NULL;
   doppel_synth *s = calloc(1, sizeof *s);
   if (!s) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+  if (opt) s->pilot_users = opt->pilot_users;
   doppel_status st = dp_synth_compile(s, profile, diag);
   if (st != DOPPEL_OK) {
     dp_synth_release(s);
