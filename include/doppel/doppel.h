@@ -38,6 +38,7 @@
 #include <doppel/sketch.h>
 #include <doppel/sample.h>
 #include <doppel/profile.h>
+#include <doppel/report.h>
 
 #ifdef __cplusplus
 extern "C" {
