@@ -13,6 +13,10 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
+# the tests open doppel's HTML reports in headless Chromium; the demo does not need it
+if [[ "$mode" == test ]]; then
+  packages+=(chromium)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -704,12 +704,13 @@ static void section_suppressed(rc *c) {
   char nth[DP_FMT_MAX];
   snprintf(line, sizeof line,
            "To make the profile safe to share, doppel lists a value only when at least %s different users have "
-           "it (%s). Event names, property values, text patterns, transitions, session paths, property paths and "
+           "it%s%s%s. Event names, property values, text patterns, transitions, session paths, property paths and "
            "retention cohorts held by fewer users could point to a single person, so they are left out and only "
            "counted here. Identifier fields are described by their shape (length and character pattern), never "
            "by value, and the ends of every distribution are clipped to the value of the %s most extreme user, "
            "so no raw minimum or maximum appears.",
-           c->has_k ? dp_fmt_count(c->k, a, sizeof a) : "k", c->k_str,
+           c->has_k ? dp_fmt_count(c->k, a, sizeof a) : "k", c->has_k ? " (" : " (k is chosen when the profile is made; 10 by default",
+           c->has_k ? c->k_str : "", ")",
            c->has_k ? ordinal(c->k, nth, sizeof nth) : "k-th");
   dp_rw_p(w, line);
   if (!sup && !evs) {
