@@ -4,7 +4,8 @@
 # a PNG without any console message (the page has no scripts, and its
 # Content-Security-Policy would log any resource it tried to load), the
 # PNG is real and non-trivial, and the rendered DOM holds every section and
-# no <script> element. Reports: a `doppel profile` of
+# no <script> element; with python3-html5lib installed, the HTML also
+# parses without an HTML5 parse error. Reports: a `doppel profile` of
 # fixtures/events/report.jsonl, the hostile and minimal hand-written
 # profiles, and the rails-commits data when SHARED_DATA has it.
 # Exits 77 (ctest SKIP_RETURN_CODE) when chromium is not installed.
@@ -51,6 +52,15 @@ for c in $cases; do
   html="$tmp/$name.html"
   "$doppel" report "$profile" -o "$html" -q
 
+  # HTML5 parse errors, when Debian's python3-html5lib is there (optional)
+  if /usr/bin/python3 -c "import html5lib" 2>/dev/null; then
+    /usr/bin/python3 -c "
+import sys, html5lib
+p = html5lib.HTMLParser(strict=False)
+p.parse(open(sys.argv[1], 'rb').read())
+for e in p.errors[:5]: print('html5 parse error:', e)
+sys.exit(1 if p.errors else 0)" "$html" || fail "$name: the HTML has HTML5 parse errors"
+  fi
   run_chrome "$name" "$html"
   png="$tmp/$name.png"
   [ -s "$png" ] || fail "$name: no screenshot written"

@@ -869,7 +869,7 @@ doppel_status dp_html_end(dp_html *h, const char *footer_text, dp_buf *out) {
   APPS("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-       "img-src data:; base-uri 'none'; form-action 'none'\">\n"
+       "base-uri 'none'; form-action 'none'\">\n"
        "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
   APP(title, tlen);
   APPS("</title>\n<style>\n");
