@@ -13,9 +13,12 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
-# the test mode also loads synthetic SQL into a real PostgreSQL and checks
-# profiles against the JSON Schema
-[ "${1:-demo}" = test ] && packages+=(postgresql python3-jsonschema)
+# the tests also open doppel's HTML reports in headless Chromium, load synthetic
+# SQL into a real PostgreSQL and check profiles against the JSON Schema; the
+# demo needs none of that
+if [[ "$mode" == test ]]; then
+  packages+=(chromium postgresql python3-jsonschema)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -39,6 +39,7 @@
 #include <doppel/sample.h>
 #include <doppel/profile.h>
 #include <doppel/synth.h>
+#include <doppel/report.h>
 
 #ifdef __cplusplus
 extern "C" {

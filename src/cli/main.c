@@ -62,6 +62,16 @@ const cli_command cli_commands[] = {
      "shapes. The same profile, seed and options give the same bytes; --shard i/N splits\n"
      "the users so that the shards together are the unsharded output.",
      cmd_synth},
+    {"report", "render a profile as a self-contained HTML page or Markdown for review",
+     "doppel report PROFILE.json -o REPORT.html [--format html|md]",
+     "Reads a profile (plain or gzip, '-' for stdin) and writes a report for reviewers:\n"
+     "overview, privacy ledger (class, evidence and proposed treatment of every field),\n"
+     "what the k-anonymity rule held back, warnings by severity, event and property\n"
+     "catalogs, retention, hour-of-week activity, sessions, transitions and paths. HTML\n"
+     "is one self-contained file (inline CSS and SVG charts; no scripts, fonts or\n"
+     "network); --format md writes GitHub-flavoured Markdown. The report shows only\n"
+     "what is in the profile, and the same profile gives the same bytes.",
+     cmd_report},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
