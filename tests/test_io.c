@@ -399,7 +399,7 @@ static void test_gzip_corrupt_truncated(void **state) {
   size_t len;
   char *body = make_lines(2000, &len);
   const char *p = write_gz("good.gz", body, len, NULL, 0);
-  size_t zlen;
+  size_t zlen = 0;
   char *z = slurp(p, &zlen);
   assert_non_null(z);
   assert_true(zlen > 1000);
@@ -446,7 +446,7 @@ static void test_gzip_corrupt_truncated(void **state) {
 
   /* trailing garbage after a complete member */
   const char *gz2 = write_gz("t.gz", "{}\n", 3, NULL, 0);
-  size_t l2;
+  size_t l2 = 0;
   char *z2 = slurp(gz2, &l2);
   z2 = realloc(z2, l2 + 4);
   memcpy(z2 + l2, "junk", 4);
@@ -672,7 +672,7 @@ static void test_stdin(void **state) {
 
   /* a pipe carrying gzip data */
   const char *gz = write_gz("in.gz", "x,y\n1,2\n", 8, NULL, 0);
-  size_t zl;
+  size_t zl = 0;
   char *z = slurp(gz, &zl);
   assert_non_null(z);
   int pfd[2];

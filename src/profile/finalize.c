@@ -1421,7 +1421,9 @@ static void warnings_props(fin *f) {
         snprintf(msg, sizeof msg, "'%s' always has the same value", g->path);
         warn_prop(f, pw, &npw, "PROP_CONSTANT", "info", pr->gpath, scope, pr->scalars, msg, "a constant property adds no information; drop it or check the client");
         emitted++;
-      } else if (de.estimate >= 0.9 * (double)pr->scalars && f->gcls[pr->gpath].cls != DOPPEL_PII_CLASS_DIRECT) {
+      } else if (de.estimate >= 0.9 * (double)pr->scalars && f->gcls[pr->gpath].cls != DOPPEL_PII_CLASS_DIRECT &&
+                 /* fractional numbers are measurements (prices, durations), not identifiers */
+                 (pr->types[DP_T_FLOAT] + pr->item_types[DP_T_FLOAT]) * 2 < pr->scalars) {
         snprintf(msg, sizeof msg, "'%s' looks like an identifier (about %.0f%% of its values are distinct)", g->path,
                  100.0 * (de.estimate > (double)pr->scalars ? 1.0 : de.estimate / (double)pr->scalars));
         warn_prop(f, pw, &npw, "PROP_ID_LIKE", "info", pr->gpath, scope, pr->scalars, msg,

@@ -571,6 +571,12 @@ doppel_status dp_gpath_index_h(doppel_profiler *p, const char *path, size_t n, u
   g->name_kind = (uint8_t)doppel_pii_classify_name(path + s, n - s);
   /* personal data used as a key: anywhere in the path (keys may hold dots) */
   g->key_pii = (uint8_t)(n >= 3 && text_has_pii(path, n));
+  for (size_t a = 0; !g->key_pii && a < n;) {
+    size_t b = a;
+    while (b < n && path[b] != '.') b++;
+    if (b - a >= 3 && text_has_pii(path + a, b - a)) g->key_pii = 1;
+    a = b + 1;
+  }
   size_t q = (size_t)(h & (p->gpcap - 1));
   while (p->gpindex[q]) q = (q + 1) & (p->gpcap - 1);
   p->gpindex[q] = (uint32_t)p->n_gp + 1;
