@@ -204,6 +204,14 @@ static void test_errors(void **state) {
   assert_int_equal(r.status, 1);
   assert_non_null(strstr(r.err, "events.list: expected at least one event"));
   tu_run_free(&r);
+  /* a learned profile where the k rule held back every event name says so */
+  const char *held = "{\"format\": \"doppel-profile/1\", \"privacy\": {\"k\": 10}, "
+                     "\"events\": {\"list\": [], \"suppressed\": {\"names\": 3, \"events\": 40}}}";
+  assert_int_equal(tu_write_file(p, held, strlen(held)), 0);
+  r = tu_cli(dir, "synth bad.json -o out.jsonl", NULL);
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "the k rule held back every event name (3, each with fewer than k = 10 users)"));
+  tu_run_free(&r);
   char a[1024];
   snprintf(a, sizeof a, "synth '%s' --shard 4/4 -o x.jsonl", profile_path("ecommerce.json"));
   r = tu_cli(dir, a, NULL);

@@ -398,6 +398,25 @@ static int text_has_pii(const char *s, size_t n) {
   return doppel_pii_find(s, n, m, 4) > 0;
 }
 
+/* Personal data used as a key anywhere in a path. Keys may hold dots
+ * (e-mails, IPv4 addresses, domains), so every run of whole segments is
+ * checked: "a.198.51.100.77.n" finds the IPv4 address "198.51.100.77". */
+static int key_has_pii(const char *path, size_t n) {
+  if (n < 3) return 0;
+  if (text_has_pii(path, n)) return 1;
+  size_t starts[33], ns = 0;
+  starts[ns++] = 0;
+  for (size_t i = 0; i < n && ns < 33; i++)
+    if (path[i] == '.') starts[ns++] = i + 1;
+  for (size_t a = 0; a < ns; a++)
+    for (size_t b = a; b < ns; b++) {
+      size_t end = b + 1 < ns ? starts[b + 1] - 1 : n; /* segment b's end */
+      if (b + 1 >= ns && ns == 33) end = n;
+      if (end - starts[a] >= 3 && text_has_pii(path + starts[a], end - starts[a])) return 1;
+    }
+  return 0;
+}
+
 static doppel_status grow_index(uint32_t **index, size_t *cap, size_t n_used, const void *items,
                                 size_t item_size, size_t hash_off) {
   if ((n_used + 1) * 2 <= *cap) return DOPPEL_OK;
@@ -570,13 +589,7 @@ doppel_status dp_gpath_index_h(doppel_profiler *p, const char *path, size_t n, u
   while (s > 0 && path[s - 1] != '.') s--;
   g->name_kind = (uint8_t)doppel_pii_classify_name(path + s, n - s);
   /* personal data used as a key: anywhere in the path (keys may hold dots) */
-  g->key_pii = (uint8_t)(n >= 3 && text_has_pii(path, n));
-  for (size_t a = 0; !g->key_pii && a < n;) {
-    size_t b = a;
-    while (b < n && path[b] != '.') b++;
-    if (b - a >= 3 && text_has_pii(path + a, b - a)) g->key_pii = 1;
-    a = b + 1;
-  }
+  g->key_pii = (uint8_t)key_has_pii(path, n);
   size_t q = (size_t)(h & (p->gpcap - 1));
   while (p->gpindex[q]) q = (q + 1) & (p->gpcap - 1);
   p->gpindex[q] = (uint32_t)p->n_gp + 1;
@@ -1085,7 +1098,7 @@ static doppel_status id_stat(doppel_profiler *p, int which, const char *s, size_
 static void evidence_bits(const char *s, size_t n, uint16_t *match, uint16_t *emb) {
   *match = *emb = 0;
   if (n < 3) return;
-  /* hex ids, digits and timestamps carry no personal data but may be UUIDs */
+  /* hex ids, digits and timestamps: whole-value checks only */
   int plain = 1, tslike = 1;
   for (size_t i = 0; i < n && (plain || tslike); i++) {
     unsigned char c = (unsigned char)s[i];
@@ -1095,10 +1108,21 @@ static void evidence_bits(const char *s, size_t n, uint16_t *match, uint16_t *em
       tslike = 0;
   }
   if (plain) {
-    if (doppel_pii_is_uuid(s, n)) *match = 1u << DP_M_UUID;
-    return;
+    if (doppel_pii_is_uuid(s, n)) {
+      *match = 1u << DP_M_UUID;
+      return;
+    }
+    /* digits and hex letters may still be a card, an SSN, a phone (digits
+     * and dashes) or an IBAN (DE89..., BE68...): whole-value checks below;
+     * other hex strings (hashes, ids) are not personal data by shape */
+    int letters = 0;
+    for (size_t i = 0; i < n; i++) letters += (s[i] | 32) >= 'a' && (s[i] | 32) <= 'f';
+    int digitlike = !letters && n <= 24;
+    int ibanlike = n >= 15 && n <= 34 && letters <= 4 && (s[0] | 32) >= 'a' && (s[1] | 32) >= 'a' &&
+                   s[2] >= '0' && s[2] <= '9' && s[3] >= '0' && s[3] <= '9';
+    if (!digitlike && !ibanlike) return;
   }
-  if (tslike && n >= 10) {
+  if (tslike && n >= 10 && memchr(s, ':', n)) { /* text timestamps; digit strings may be cards */
     int64_t us;
     if (doppel_time_parse(s, n, &us, NULL, NULL) == DOPPEL_OK) return;
   }
@@ -1113,6 +1137,7 @@ static void evidence_bits(const char *s, size_t n, uint16_t *match, uint16_t *em
     case DOPPEL_PII_UUID: *match = 1u << DP_M_UUID; return;
     default: break;
   }
+  if (plain) return; /* nothing embeds in [0-9a-f-]* that the whole-value checks missed */
   if (is_hostname(s, n)) *match = 1u << DP_M_HOSTNAME;
   doppel_pii_match m[8];
   size_t total = doppel_pii_find(s, n, m, 8);
@@ -1299,6 +1324,7 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
         if ((st = doppel_ddsketch_add(pr->ts_off, (double)(tus - w->t) / 1e6)) != DOPPEL_OK) return st;
       }
     }
+    if (vtype == DP_T_NUMSTR) evidence_string(p, g, s, n, vh); /* "4012888888881881" */
     if (vtype == DP_T_STRING) {
       char pat[40];
       size_t pl;

@@ -585,6 +585,16 @@ void dp_synth_release(doppel_synth *s) {
 static doppel_status compile_events(doppel_synth *s, const json_t *p, doppel_diag *diag) {
   const json_t *events = json_object_get(p, "events");
   const json_t *list = json_object_get(events, "list");
+  if (json_is_array(list) && json_array_size(list) == 0) {
+    /* a learned profile whose every event name was held back by the k rule */
+    const json_t *sup = json_object_get(events, "suppressed");
+    json_int_t names = json_integer_value(json_object_get(sup, "names"));
+    json_int_t k = json_integer_value(json_object_get(json_object_get(p, "privacy"), "k"));
+    if (names > 0)
+      return BAD("events.list is empty: the k rule held back every event name (%lld, each with fewer than "
+                 "k = %lld users); profile more users, or use a lower --k",
+                 (long long)names, (long long)k);
+  }
   if (!json_is_array(list) || json_array_size(list) == 0)
     return BAD("events.list: expected at least one event (an array of {\"name\": ..., \"share\": ...})");
   size_t m = json_array_size(list);
