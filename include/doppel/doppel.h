@@ -38,6 +38,7 @@
 #include <doppel/sketch.h>
 #include <doppel/sample.h>
 #include <doppel/profile.h>
+#include <doppel/compare.h>
 
 #ifdef __cplusplus
 extern "C" {
