@@ -690,6 +690,21 @@ static void test_hand_written_profile(void **state) {
   assert_false(json_is_true(json_object_get(dim(r, "retention"), "available")));
   assert_true(isfinite(doppel_compare_report_score(r)));
   json_decref(r);
+  /* names listed twice, the first without "next": each counts once, at its
+   * first usable entry on both sides, so a profile against itself is 0 */
+  json_t *dup = json_loads("{\"format\": \"doppel-profile/1\", \"events\": {\"list\": ["
+                           "{\"name\": \"buy\", \"count\": 90},"
+                           "{\"name\": \"buy\", \"count\": 90, \"next\": {\"buy\": 0.2, \"$end\": 0.8}},"
+                           "{\"name\": \"buy\", \"count\": 90, \"next\": {\"$end\": 1}}]},"
+                           "\"properties\": [{\"event\": \"buy\", \"path\": \"p\", \"values\": {\"top\": []}},"
+                           "{\"event\": \"buy\", \"path\": \"p\", \"values\": {\"top\": [{\"value\": 1, \"share\": 1}]}}]}",
+                           0, &je);
+  assert_non_null(dup);
+  assert_int_equal(doppel_compare_profiles(dup, dup, NULL, &r, NULL), DOPPEL_OK);
+  assert_float_equal(dnum(dim(r, "transitions"), "distance"), 0, 0);
+  assert_float_equal(dnum(dim(r, "event_mix"), "distance"), 0, 0);
+  json_decref(r);
+  json_decref(dup);
   /* a JSON value that is not an object */
   json_t *arr = json_array();
   assert_int_equal(doppel_compare_profiles(p, arr, NULL, &r, NULL), DOPPEL_E_DATA);

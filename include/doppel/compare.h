@@ -29,17 +29,22 @@
  *                       value shares plus "other" when either side lists top
  *                       values, else the KS of the numeric DISTs, else the
  *                       KS of the string-length DISTs
- *   constancy           plain mean over the same entries of
- *                       |constancy.user_A − constancy.user_B| (both non-null)
+ *   constancy           plain mean over the property paths of those
+ *                       entries of |constancy.user_A − constancy.user_B|
+ *                       (both non-null; profiles compute constancy per path
+ *                       over all events, so each path counts once)
  *
  * TVD(p, q) = ½ Σ_i |p_i − q_i| over the union of categories, each side
  * normalized to sum 1. KS(A, B) = sup_x |F_A(x) − F_B(x)| where F is read
  * from the DIST's 101 percentiles q[0..100]: F(q[i]) = i/100 at the last
  * index i of each run of equal percentiles (a run is an atom: F jumps there),
  * linear between distinct consecutive percentiles, 0 below q[0], 1 from
- * q[100]. When both DISTs are "integer", F is a step function evaluated at
- * whole numbers only (F(x) = F(floor x)), so no mass is invented between
- * neighbouring integers. Resolution: an atom's mass is known to 0.01.
+ * q[100]; the sup is taken over every breakpoint of both sides, as F(x)
+ * and as the left limit F(x−). When both DISTs are "integer", F is a step
+ * function of whole numbers (F(x) = F(floor x)): it is read at every
+ * breakpoint and at the whole number just before it, never in between.
+ * Resolution: the percentiles fix an atom's mass to 0.01, and the at most
+ * 0.01 of mass between two neighbouring percentiles is spread linearly.
  *
  * Noise floor. Each dimension reports the expected distance of two
  * independent samples of A's and B's sizes from one distribution, and its
@@ -76,30 +81,39 @@
  *     string values that are one (doppel_pii_classify_value), each with the
  *     number of distinct users holding it (exact up to k); values held by k
  *     or more users ("-", "unknown") identify nobody and are not counted;
- *   - every other string value with its distinct users up to k;
+ *   - every other string value with its distinct users up to k, except
+ *     numbers written as strings (synthetic numbers meet real ones by
+ *     chance; a number counts only in an identifier field);
  *   - each user's event-name sequence in input order (users with >= 5
- *     events), with the number of users having it (up to k);
- * then a pass over B counts the distinct identifier values of A found
- * anywhere in B, the distinct other values held by fewer than k A users
- * found in B (field paths and counts only, never values), and the B users
- * whose whole event sequence (>= 5 events) equals an A user's (and how many
- * of those match a sequence of fewer than k A users). The event-name and
- * time fields are not scanned. Memory: about 40 bytes per distinct value of
- * A plus 8 bytes per additional distinct (value, user) pair up to k, 32
- * bytes per user of A and of B; nothing is bounded by a sketch, so this is
- * O(distinct values of A). Two 64-bit hashes collide with odds about
- * n_A n_B / 2^64 (5·10⁻⁶ for 10⁷ values on each side).
+ *     events), with the number of users having it;
+ * then a pass over B counts the distinct identifier values of A (held by
+ * fewer than k A users) found in any string of B, or in a number of an
+ * identifier field of B; the distinct other values held by fewer than k A
+ * users found in a string of B (field paths and counts only, never
+ * values); and the B users with >= 5 events whose whole event sequence
+ * equals an A user's (share of those B users, and how many match a
+ * sequence of fewer than k A users). As a chance level it reports the
+ * share of A's own users whose sequence another A user has too: with few
+ * event names, equal sequences are common without any copying. The
+ * event-name and time fields are not scanned. Memory: about 56 bytes per
+ * distinct value of A plus 8 bytes per further distinct user of a value
+ * (up to k − 1), about 40 bytes per user of A (freed after A) and of B,
+ * 24 bytes per distinct sequence of A; nothing is bounded by a sketch, so
+ * this is O(distinct values of A + users). Two 64-bit hashes collide with
+ * odds about n_A n_B / 2^64 (5·10⁻⁶ for 10⁷ values on each side).
  *
  * Reports are jansson documents ("format": "doppel-compare/1", the shape is
  * in the README) holding distances, counts, event names and property paths
  * as listed in the profiles (held by at least k users), never a value.
  *
  * Determinism: the same inputs and options give the same report, byte for
- * byte (the simulation uses a fixed seed). Ownership: json_t results and
+ * byte (the simulations use fixed seeds). Ownership: json_t results and
  * strings returned are new and belong to the caller (json_decref / free);
  * json_t and string arguments are borrowed. Errors: doppel_status with the
- * diag filled; the library never prints. Thread safety: no shared state;
- * calls on distinct arguments may run concurrently.
+ * diag filled; the library never prints. Thread safety: the only shared
+ * state is a read-only bank of simulated Brownian bridges, drawn once per
+ * process under call_once(); calls on distinct arguments may run
+ * concurrently.
  */
 #ifndef DOPPEL_COMPARE_H
 #define DOPPEL_COMPARE_H
@@ -191,8 +205,8 @@ double doppel_compare_expected_tvd(const double *p, size_t n, double na, double 
 
 /* Expected KS of two independent samples of sizes na and nb from the
  * distribution with percentiles q (deterministic simulation, 2,000
- * replicates, see above). 0 when na or nb is not positive. Allocates
- * internally; returns a negative value when out of memory. */
+ * replicates, see above). 0 when na or nb is not positive. The simulated
+ * Brownian bridges (6.4 MB of static storage) are drawn once per process. */
 double doppel_compare_expected_ks(const double q[DOPPEL_COMPARE_NQ], double na, double nb);
 
 /* ---- scoring two profiles ---- */

@@ -103,7 +103,7 @@ static json_t *input_json(const json_t *p, const char *name, const char *kind) {
   return o;
 }
 
-static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+static double clamp01(double x) { return x >= 0 ? (x < 1 ? x : 1) : x < 0 ? 0 : 1; } /* NaN: 1 */
 
 doppel_status doppel_compare_profiles(const json_t *a, const json_t *b, const doppel_compare_params *params,
                                       json_t **report, doppel_diag *diag) {

@@ -22,14 +22,16 @@
 #define DP_CMP_SIM_REPS 2000 /* replicates of every simulated expectation */
 #define DP_CMP_GRID 201      /* Brownian-bridge grid t = j / 200 */
 
-/* Two independent banks of Brownian bridges on the half-percentile grid,
- * drawn once per scoring run from a fixed PCG64 seed. */
+/* Two independent banks of Brownian bridges on the half-percentile grid
+ * (drawn once per process from a fixed PCG64 seed, read-only after) and a
+ * generator for the other simulations, seeded afresh for every run. */
 typedef struct dp_cmp_sim {
-  double *bank_a;   /* DP_CMP_SIM_REPS × DP_CMP_GRID values */
-  double *bank_b;   /* same, independent */
-  doppel_pcg64 rng; /* for the other simulations, fixed seed */
+  const double *bank_a; /* DP_CMP_SIM_REPS × DP_CMP_GRID values */
+  const double *bank_b; /* same, independent */
+  doppel_pcg64 rng;     /* for the other simulations, fixed seed */
 } dp_cmp_sim;
 
+/* Never fails (the banks are static storage). */
 doppel_status dp_cmp_sim_init(dp_cmp_sim *s);
 void dp_cmp_sim_release(dp_cmp_sim *s);
 /* E[KS] of two samples (na, nb) from the distribution with percentiles q. */

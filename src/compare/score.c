@@ -91,7 +91,19 @@ typedef struct dist {
 } dist;
 
 /* Read a DIST; 0 with *why set when it has no usable percentiles. */
+static int dist_read_q(const json_t *d, dist *out, const char **why);
+
 static int dist_read(const json_t *d, dist *out, const char **why) {
+  if (!dist_read_q(d, out, why)) return 0;
+  for (int i = 0; i < NQ; i++)
+    if (!isfinite(out->q[i])) {
+      *why = "percentiles out of range";
+      return 0;
+    }
+  return 1;
+}
+
+static int dist_read_q(const json_t *d, dist *out, const char **why) {
   if (!json_is_object(d)) {
     *why = "missing";
     return 0;
@@ -322,9 +334,11 @@ static double event_total(const json_t *p) {
 
 /* An event's share of all events: count / total, else its share. */
 static double event_weight(const json_t *e, double total) {
-  double c;
-  if (total > 0 && jnum(json_object_get(e, "count"), &c)) return c / total;
-  return jnum_or(json_object_get(e, "share"), 0);
+  double c, w;
+  if (total > 0 && jnum(json_object_get(e, "count"), &c)) w = c / total;
+  else w = jnum_or(json_object_get(e, "share"), 0);
+  /* hand-written weights stay finite when summed */
+  return w > 0 ? (w < 1e12 ? w : 1e12) : 0;
 }
 
 static void add_events(catset *c, const json_t *p, int side) {
@@ -432,10 +446,12 @@ static doppel_status dim_transitions(const json_t *a, const json_t *b, int floor
   size_t m = 0;
   /* B's events by name, for the lookups */
   const json_t *lb = event_list(b);
-  catset bidx = {0};
+  catset bidx = {0}, seen = {0};
   for (size_t i = 0; i < json_array_size(lb); i++) {
+    /* an event's transitions are those of its first entry with a "next" */
+    const json_t *nx = json_object_get(json_array_get(lb, i), "next");
     const char *name = json_string_value(json_object_get(json_array_get(lb, i), "name"));
-    if (name) {
+    if (name && json_is_object(nx) && json_object_size(nx) > 0) {
       cat *e = cats_get(&bidx, name, strlen(name));
       if (e && e->w[0] == 0) e->w[0] = (double)i + 1;
     }
@@ -446,6 +462,12 @@ static doppel_status dim_transitions(const json_t *a, const json_t *b, int floor
     const char *name = json_string_value(json_object_get(ea, "name"));
     const json_t *nxa = json_object_get(ea, "next");
     if (!name || !json_is_object(nxa) || json_object_size(nxa) == 0) continue;
+    /* a name listed twice (hand-written) counts at its first entry with a
+     * "next", as in B */
+    size_t before = seen.n;
+    cats_add(&seen, name, 0, 1);
+    if (seen.nomem) goto nomem;
+    if (seen.n == before) continue;
     double w = event_weight(ea, ta);
     if (!(w > 0)) continue;
     const cat *be = cats_find(&bidx, name, strlen(name));
@@ -472,6 +494,7 @@ static doppel_status dim_transitions(const json_t *a, const json_t *b, int floor
     items[m++] = (item){name, NULL, NULL, NAN, NAN, d, w};
   }
   cats_release(&bidx);
+  cats_release(&seen);
   if (m == 0 || !(wsum > 0)) {
     free(items);
     unavailable(r, "no next-event distributions in A");
@@ -491,6 +514,7 @@ static doppel_status dim_transitions(const json_t *a, const json_t *b, int floor
   return DOPPEL_OK;
 nomem:
   cats_release(&bidx);
+  cats_release(&seen);
   free(items);
   return DOPPEL_E_NOMEM;
 }
@@ -681,7 +705,7 @@ static doppel_status dim_props(const json_t *a, const json_t *b, dp_cmp_sim *sim
     return DOPPEL_OK;
   }
   size_t na = json_array_size(pa);
-  catset bidx = {0}, seen_paths = {0};
+  catset bidx = {0}, seen_paths = {0}, seen_keys = {0};
   char key[1024];
   const char *ev, *path;
   for (size_t i = 0; i < json_array_size(pb); i++)
@@ -697,6 +721,10 @@ static doppel_status dim_props(const json_t *a, const json_t *b, dp_cmp_sim *sim
   for (size_t i = 0; i < na; i++) {
     const json_t *ea = json_array_get(pa, i);
     if (!prop_key(ea, key, sizeof key, &ev, &path)) continue;
+    size_t before_keys = seen_keys.n;
+    cats_add(&seen_keys, key, 0, 1);
+    if (seen_keys.nomem) goto nomem;
+    if (seen_keys.n == before_keys) continue; /* listed twice: the first entry counts */
     const cat *be = cats_find(&bidx, key, strlen(key));
     if (!be) {
       char any[1024];
@@ -772,6 +800,7 @@ static doppel_status dim_props(const json_t *a, const json_t *b, dp_cmp_sim *sim
   size_t only_b = json_array_size(pb) > matched ? json_array_size(pb) - matched : 0;
   cats_release(&bidx);
   cats_release(&seen_paths);
+  cats_release(&seen_keys);
   if (mp == 0) {
     unavailable(rp, matched ? "no comparable property entries" : "no property in both");
   } else {
@@ -802,6 +831,7 @@ static doppel_status dim_props(const json_t *a, const json_t *b, dp_cmp_sim *sim
 nomem:
   cats_release(&bidx);
   cats_release(&seen_paths);
+  cats_release(&seen_keys);
 nomem2:
   free(pitems);
   free(citems);

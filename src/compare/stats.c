@@ -12,22 +12,35 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #define NQ DOPPEL_COMPARE_NQ
 
 /* ---- TVD ---- */
 
-double doppel_compare_tvd(const double *p, const double *q, size_t n) {
-  double sp = 0, sq = 0;
+/* Largest positive weight of a and b (0 when none): weights are scaled by
+ * it first, so sums cannot overflow. */
+static double max_weight(const double *a, const double *b, size_t n) {
+  double m = 0;
   for (size_t i = 0; i < n; i++) {
-    sp += p[i] > 0 ? p[i] : 0;
-    sq += q[i] > 0 ? q[i] : 0;
+    if (a[i] > m) m = a[i];
+    if (b && b[i] > m) m = b[i];
+  }
+  return isfinite(m) ? m : 0;
+}
+
+double doppel_compare_tvd(const double *p, const double *q, size_t n) {
+  double m = max_weight(p, q, n), sp = 0, sq = 0;
+  if (m <= 0) return 0;
+  for (size_t i = 0; i < n; i++) {
+    sp += p[i] > 0 ? p[i] / m : 0;
+    sq += q[i] > 0 ? q[i] / m : 0;
   }
   if (sp <= 0 && sq <= 0) return 0;
   if (sp <= 0 || sq <= 0) return 1;
   double d = 0;
   for (size_t i = 0; i < n; i++) {
-    double a = p[i] > 0 ? p[i] / sp : 0, b = q[i] > 0 ? q[i] / sq : 0;
+    double a = p[i] > 0 ? p[i] / m / sp : 0, b = q[i] > 0 ? q[i] / m / sq : 0;
     d += fabs(a - b);
   }
   d *= 0.5;
@@ -36,12 +49,12 @@ double doppel_compare_tvd(const double *p, const double *q, size_t n) {
 
 double doppel_compare_expected_tvd(const double *p, size_t n, double na, double nb) {
   if (!(na > 0) || !(nb > 0)) return 0;
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += p[i] > 0 ? p[i] : 0;
-  if (s <= 0) return 0;
+  double m = max_weight(p, NULL, n), s = 0;
+  if (m <= 0) return 0;
+  for (size_t i = 0; i < n; i++) s += p[i] > 0 ? p[i] / m : 0;
   double inv = 1 / na + 1 / nb, e = 0;
   for (size_t i = 0; i < n; i++) {
-    double pi = p[i] > 0 ? p[i] / s : 0;
+    double pi = p[i] > 0 ? p[i] / m / s : 0;
     double t = sqrt(2 / M_PI) * sqrt(pi * (1 - pi) * inv);
     e += t < 2 * pi ? t : 2 * pi;
   }
@@ -50,6 +63,13 @@ double doppel_compare_expected_tvd(const double *p, size_t n, double na, double 
 }
 
 /* ---- KS from percentiles ---- */
+
+/* num / den in [0, 1] (den > 0; 1/2 when the difference overflowed). */
+static double frac(double num, double den) {
+  double f = num / den;
+  if (!isfinite(f)) return 0.5;
+  return f < 0 ? 0 : f > 1 ? 1 : f;
+}
 
 /* F(x), right-continuous: 0 below q[0], 1 from q[100], i/100 at the last
  * index of a run of equal percentiles, linear between distinct ones. */
@@ -63,7 +83,7 @@ static double cdf_at(const double *q, double x) {
     else hi = mid;
   }
   if (q[lo] == x) return lo / 100.0;
-  return (lo + (x - q[lo]) / (q[hi] - q[lo])) / 100.0;
+  return (lo + frac(x - q[lo], q[hi] - q[lo])) / 100.0;
 }
 
 /* F(x-), the left limit. */
@@ -76,7 +96,7 @@ static double cdf_left(const double *q, double x) {
     if (q[mid] < x) lo = mid;
     else hi = mid;
   }
-  return (lo + (x - q[lo]) / (q[hi] - q[lo])) / 100.0;
+  return (lo + frac(x - q[lo], q[hi] - q[lo])) / 100.0;
 }
 
 /* Non-decreasing, finite copy (integer: rounded); 0 when q has a
@@ -135,27 +155,27 @@ static void fill_bank(double *bank, doppel_pcg64 *g) {
   }
 }
 
-doppel_status dp_cmp_sim_init(dp_cmp_sim *s) {
-  memset(s, 0, sizeof *s);
-  s->bank_a = malloc(sizeof(double) * DP_CMP_SIM_REPS * DP_CMP_GRID);
-  s->bank_b = malloc(sizeof(double) * DP_CMP_SIM_REPS * DP_CMP_GRID);
-  if (!s->bank_a || !s->bank_b) {
-    dp_cmp_sim_release(s);
-    return DOPPEL_E_NOMEM;
-  }
+/* The banks are the same for every run (fixed seed), so they are drawn
+ * once per process, thread-safely, into static storage. */
+static double banks[2][DP_CMP_SIM_REPS * DP_CMP_GRID];
+static once_flag banks_once = ONCE_FLAG_INIT;
+
+static void banks_init(void) {
   doppel_pcg64 g;
   doppel_pcg64_seed(&g, 0x646f7070656c2f63ULL, 0x6f6d706172652f31ULL, 0, 1); /* "doppel/compare/1" */
-  fill_bank(s->bank_a, &g);
-  fill_bank(s->bank_b, &g);
+  fill_bank(banks[0], &g);
+  fill_bank(banks[1], &g);
+}
+
+doppel_status dp_cmp_sim_init(dp_cmp_sim *s) {
+  call_once(&banks_once, banks_init);
+  s->bank_a = banks[0];
+  s->bank_b = banks[1];
   doppel_pcg64_seed(&s->rng, 0x646f7070656c2f63ULL, 0x6f6d706172652f31ULL, 0, 2);
   return DOPPEL_OK;
 }
 
-void dp_cmp_sim_release(dp_cmp_sim *s) {
-  free(s->bank_a);
-  free(s->bank_b);
-  s->bank_a = s->bank_b = NULL;
-}
+void dp_cmp_sim_release(dp_cmp_sim *s) { s->bank_a = s->bank_b = NULL; }
 
 /* The level the percentiles report for a true CDF value x at an atom: the
  * last index i with i/100 < x, i.e. (ceil(100 x) - 1) / 100, in [0, 1]. */
@@ -221,7 +241,7 @@ double dp_cmp_sim_max_abs(dp_cmp_sim *s, const double *sigma, size_t m) {
 
 double doppel_compare_expected_ks(const double q[NQ], double na, double nb) {
   dp_cmp_sim s;
-  if (dp_cmp_sim_init(&s) != DOPPEL_OK) return -1;
+  dp_cmp_sim_init(&s);
   double e = dp_cmp_sim_ks(&s, q, na, nb);
   dp_cmp_sim_release(&s);
   return e;
