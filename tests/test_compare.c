@@ -635,6 +635,18 @@ static void test_inputs_told_apart(void **state) {
   assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "privacy"), "reason")), "A is a profile"));
   assert_float_equal(doppel_compare_report_score(r), 1, 0);
   json_decref(r);
+  /* a profile saved with a UTF-8 byte-order mark is still a profile */
+  char *bom = doppel_profile_dump(p, 0);
+  FILE *bf = fopen(tpath("bom.json"), "w");
+  assert_non_null(bf);
+  fputs("\xef\xbb\xbf", bf);
+  fputs(bom, bf);
+  fclose(bf);
+  free(bom);
+  r = compare_files(tpath("bom.json"), base, 0);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(r, "inputs"), "a"), "kind")),
+                      "profile");
+  json_decref(r);
   r = compare_files(base, tpath("compact.json"), 0);
   assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(r, "inputs"), "b"), "kind")),
                       "profile");

@@ -171,7 +171,8 @@ static doppel_status classify(input *in, doppel_diag *diag) {
   doppel_status st = read_all(in->path, DOC_MAX, &text, &len, diag);
   if (st == DOPPEL_E_LIMIT) return DOPPEL_OK; /* too large for a profile: a dataset */
   if (st != DOPPEL_OK) return st;
-  st = doc_profile(in, text, len, &in->profile, diag);
+  size_t bom = len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+  st = doc_profile(in, text + bom, len - bom, &in->profile, diag);
   free(text);
   if (st == DOPPEL_OK && in->profile) in->is_dataset = 0;
   return st;
@@ -203,19 +204,19 @@ static doppel_status profile_dataset(input *in, const doppel_compare_options *op
 typedef struct xpass {
   const doppel_compare_options *opt;
   dp_cmp_priv *priv;              /* NULL: no privacy work in this pass */
-  int phase;                      /* privacy phase */
+  int phase;                      /* privacy phase: 0 = collect (A), 1 = check (B) */
   doppel_profiler **groups;       /* NULL: no groups in this pass */
-  size_t n_groups;
-  doppel_json_doc doc;
-  const doppel_field_map *map;
-  doppel_csv_columns cols;
-  size_t n_header;
-  doppel_csv_field *fields;
-  size_t fields_cap;
-  const char **vals;
-  size_t *lens;
-  size_t vals_cap;
-  dp_buf scratch;
+  size_t n_groups;                /* G */
+  doppel_json_doc doc;            /* the current JSON record */
+  const doppel_field_map *map;    /* the dialect's canonical fields */
+  doppel_csv_columns cols;        /* CSV: canonical columns */
+  size_t n_header;                /* CSV: header fields (0 = JSONL) */
+  doppel_csv_field *fields;       /* CSV: field spans of the current row */
+  size_t fields_cap;              /* entries in fields */
+  const char **vals;              /* CSV: unquoted values (into scratch) */
+  size_t *lens;                   /* their lengths */
+  size_t vals_cap;                /* entries in vals and lens */
+  dp_buf scratch;                 /* unescaped ids and names, unquoted CSV values */
 } xpass;
 
 static size_t group_of(const xpass *x, const char *user, size_t n) {

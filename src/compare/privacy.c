@@ -131,38 +131,32 @@ typedef struct pathctr {
 } pathctr;
 
 struct dp_cmp_priv {
-  uint32_t k;
+  uint32_t k;                   /* rarity threshold: fewer than k distinct users */
   int phase;                    /* 0 = collecting A, 1 = checking B */
-  const doppel_field_map *map;
-  /* A's values */
-  u64idx vidx;
-  vent *v;
-  size_t nv, capv;
-  /* users of the current phase */
-  u64idx uidx[2];
-  uent *u[2];
-  size_t nu[2], capu[2];
-  /* A's sequences of at least the minimum length: hash → users */
-  u64idx sidx;
-  uint32_t *scount;
-  size_t ns, caps;
-  uint64_t a_seq_users;
-  /* B's findings */
-  uint64_t ident_found, ident_occ, rare_found, rare_occ;
-  pathctr paths[DP_PRIV_MAX_PATHS];
-  size_t n_paths;
-  uint64_t other_ident, other_rare;  /* beyond DP_PRIV_MAX_PATHS paths */
-  /* per-path identifier classification cache */
-  uint64_t pc_key[DP_PRIV_PATH_CACHE];
-  uint8_t pc_val[DP_PRIV_PATH_CACHE];
-  /* CSV columns */
-  char **cols;
-  size_t *col_lens;
-  uint8_t *col_flags;  /* 1 = skip (event, time), 2 = identifier */
-  size_t n_cols;
-  /* scratch */
-  dp_buf path, val;
-  int nomem;
+  const doppel_field_map *map;  /* canonical fields of the current input's dialect */
+  u64idx vidx;                  /* A's values: value hash → entry in v */
+  vent *v;                      /* A's values, dense */
+  size_t nv, capv;              /* entries used / allocated */
+  u64idx uidx[2];               /* per phase: user hash → entry in u */
+  uent *u[2];                   /* per phase: users and their running sequences */
+  size_t nu[2], capu[2];        /* entries used / allocated */
+  u64idx sidx;                  /* A's sequences of >= the minimum length: hash → entry */
+  uint32_t *scount;             /* A users per sequence */
+  size_t ns, caps;              /* entries used / allocated */
+  uint64_t a_seq_users;         /* A users with a long enough sequence */
+  uint64_t ident_found, ident_occ; /* B: distinct A identifier values found, occurrences */
+  uint64_t rare_found, rare_occ;   /* B: distinct rare A values found, occurrences */
+  pathctr paths[DP_PRIV_MAX_PATHS]; /* B: findings by field path */
+  size_t n_paths;               /* entries used in paths */
+  uint64_t other_ident, other_rare; /* findings beyond DP_PRIV_MAX_PATHS paths */
+  uint64_t pc_key[DP_PRIV_PATH_CACHE]; /* path hash of a cached identifier-field verdict */
+  uint8_t pc_val[DP_PRIV_PATH_CACHE];  /* the verdict */
+  char **cols;                  /* CSV: column names (the field paths) */
+  size_t *col_lens;             /* their lengths */
+  uint8_t *col_flags;           /* 1 = skip (event, time), 2 = identifier */
+  size_t n_cols;                /* columns */
+  dp_buf path, val;             /* the current path, an unescaped value */
+  int nomem;                    /* an allocation failed */
 };
 
 doppel_status dp_cmp_priv_new(dp_cmp_priv **out, uint32_t k) {
@@ -432,9 +426,9 @@ doppel_status dp_cmp_priv_end_a(dp_cmp_priv *p) {
 typedef struct walk {
   dp_cmp_priv *p;
   const doppel_json_doc *doc;
-  uint32_t skip1, skip2;  /* event and time nodes */
-  uint64_t u;
-  int has_user;
+  uint32_t skip1, skip2;  /* the event-name and time nodes, not scanned */
+  uint64_t u;             /* user hash */
+  int has_user;           /* 0: the record has no user (A: values not collected) */
 } walk;
 
 static doppel_status walk_node(walk *w, uint32_t i) {

@@ -54,8 +54,8 @@ static void fmt_share(char *buf, size_t size, double v) {
 }
 
 typedef struct out {
-  dp_buf b;
-  int failed;
+  dp_buf b;    /* the text so far */
+  int failed;  /* an allocation failed: the result is NULL */
 } out;
 
 __attribute__((format(printf, 2, 3))) static void outf(out *o, const char *fmt, ...) {

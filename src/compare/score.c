@@ -143,16 +143,16 @@ static int dist_read_q(const json_t *d, dist *out, const char **why) {
 /* ---- categories: a small owning string map of (weight in A, weight in B) ---- */
 
 typedef struct cat {
-  char *key;
-  double w[2];
+  char *key;    /* category (owned copy) */
+  double w[2];  /* weight in A, in B (shares or counts, normalized later) */
 } cat;
 
 typedef struct catset {
-  cat *v;
-  size_t n, cap;
+  cat *v;          /* categories in insertion order */
+  size_t n, cap;   /* used / allocated */
   uint32_t *idx;   /* open addressing: entry number + 1, 0 = empty */
-  size_t icap;
-  int nomem;
+  size_t icap;     /* slots in idx (a power of two) */
+  int nomem;       /* an allocation failed: results are not to be used */
 } catset;
 
 static void cats_release(catset *c) {
