@@ -40,6 +40,7 @@
 #include <doppel/profile.h>
 #include <doppel/synth.h>
 #include <doppel/report.h>
+#include <doppel/compare.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -73,6 +73,7 @@ int cmd_profile(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* The command-table entry of a verb (never NULL for a verb in the table). */
 const cli_command *cli_command_get(const char *name);

@@ -72,6 +72,20 @@ const cli_command cli_commands[] = {
      "network); --format md writes GitHub-flavoured Markdown. The report shows only\n"
      "what is in the profile, and the same profile gives the same bytes.",
      cmd_report},
+    {"compare", "fidelity and privacy scorecard of two datasets or profiles",
+     "doppel compare A B [--json] [--html FILE] [--min-score X] [options]",
+     "A and B are datasets (JSON Lines or CSV, gzip or plain, '-' for stdin) or profiles\n"
+     "(\"format\": \"doppel-profile/1\"); datasets are profiled in memory. Scores B\n"
+     "against A per dimension (event mix, events and sessions per user, events per\n"
+     "session, inter-event gaps, transitions, first event of session, hour of week,\n"
+     "retention, property marginals, per-user constancy): the distance (TVD, KS or\n"
+     "absolute difference), the score 1 - distance, the noise floor (the expected\n"
+     "score of two samples of these sizes from one distribution) and pass/fail\n"
+     "against a tolerance; the overall score is the mean of the scores. When both are\n"
+     "datasets, a privacy section counts A's identifier values, values held by fewer\n"
+     "than k A users, and whole user event sequences found in B (never the values).\n"
+     "--min-score X exits 1 when the overall score is below X, for pipeline gates.",
+     cmd_compare},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
