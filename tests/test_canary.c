@@ -15,8 +15,9 @@
  * every canary (so the k-anonymity rule alone would let them through and
  * only the personal-data rules can hold them back), and the rails copy where
  * all 2,000 events carry them. `profile`, `merge` of two shard states,
- * `report` (HTML and Markdown) and `synth` from the learned profile must
- * leave no trace either; a hand-check proves the search sees values that the
+ * `report` (HTML and Markdown), `synth` from the learned profile and
+ * `compare` (text, JSON and HTML; real against synthetic and against itself)
+ * must leave no trace either; a hand-check proves the search sees values that the
  * profile does list.
  */
 #define _GNU_SOURCE
@@ -261,6 +262,8 @@ static int step(const char *dir, const char *label, const char *args, const char
     hits += search(l2, o, n);
     free(o);
   }
+  snprintf(l2, sizeof l2, "%s stdout", label);
+  hits += search(l2, x.out, x.out_len);
   snprintf(l2, sizeof l2, "%s stderr", label);
   hits += search(l2, x.err, x.err ? strlen(x.err) : 0);
   tu_run_free(&x);
@@ -303,6 +306,11 @@ static int audit_aggregate(const char *dir, const char *input, const char *kopt)
   STEP("s.jsonl", "synth p.json -o s.jsonl --users 60 --seed 3");
   STEP("s.csv", "synth m.json -o s.csv --format csv --users 40 --dialect generic");
   STEP("s.sql", "synth p.json -o s.sql --format sql --users 20 --order time");
+  /* the scorecard of real against synthetic, and of real against itself
+   * (where every rare and identifier value is found in B) */
+  STEP("c.html", "compare '%s' s.jsonl --html c.html %s", input, kopt);
+  STEP("c2.html", "compare '%s' '%s' --json --html c2.html %s", input, input, kopt);
+  STEP(NULL, "compare p.json m.json");
 #undef STEP
   return hits;
 }

@@ -1,14 +1,15 @@
 /*
  * test_malformed.c — a table-driven malformed-input corpus run through the
  * CLI binary (DOPPEL_CLI_PATH). Every case is run by `pseudonymize`,
- * `sample --users 0.5` and `sample --events-n 3` (a verb is skipped when its
- * expected record count is SKIP) and asserts:
+ * `sample --users 0.5`, `sample --events-n 3` and `profile` (a verb is
+ * skipped when its expected count is SKIP) and asserts:
  *   - the expected exit code, and no crash: exit < 124 (timeout 60 guards
  *     against hangs), no sanitizer report in stderr;
  *   - every expected stderr fragment ('|'-separated; file and line number);
  *   - on failure: the output path does not exist and no hidden temporary
  *     ".NAME....tmp" remains in the directory;
- *   - on success: the output has exactly the expected number of records;
+ *   - on success: the output has exactly the expected number of records (a
+ *     profile: is a profile, with the expected number of events profiled);
  *   - the input files are byte-for-byte unchanged (SHA-256 before/after).
  * Small inputs are fixtures in fixtures/malformed/; large or binary ones
  * (100 MB line, deep nesting, gzip variants) are generated into the case's
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <jansson.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -42,11 +44,14 @@ typedef struct mcase {
   const char *extra;    /* extra options for every verb */
   int exit;             /* expected exit code for every verb */
   const char *err;      /* '|'-separated fragments that must be in stderr */
-  long n[3];            /* expected output records: pseudonymize, --users 0.5, --events-n 3 */
+  long n[4];            /* expected output records: pseudonymize, --users 0.5, --events-n 3;
+                         * profile: the events profiled (source.events) */
   const char *out_has;  /* pseudonymize output must contain this (or NULL) */
 } mcase;
 
-static const char *const verbs[3] = {"pseudonymize", "sample --users 0.5", "sample --events-n 3"};
+#define N_VERBS 4
+static const char *const verbs[N_VERBS] = {"pseudonymize", "sample --users 0.5", "sample --events-n 3",
+                                           "profile --now 2026-12-01"};
 
 #define G "{\"user_id\":\"u1\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\"}\n"
 
@@ -178,136 +183,141 @@ static int gen_mixed(const char *dir) {
 static const mcase cases[] = {
   /* JSON: truncation */
   {"trunc_object", "trunc_object.jsonl", "trunc_object.jsonl", NULL, NULL, NULL, NULL, 0,
-   "trunc_object.jsonl:3|unexpected end of input|1 malformed skipped", {2, 2, 2}, NULL},
+   "trunc_object.jsonl:3|unexpected end of input|1 malformed skipped", {2, 2, 2, 2}, NULL},
   {"trunc_string", "trunc_string.jsonl", "trunc_string.jsonl", NULL, NULL, NULL, NULL, 0,
-   "trunc_string.jsonl:2", {2, 2, 2}, NULL},
+   "trunc_string.jsonl:2", {2, 2, 2, 2}, NULL},
   {"trunc_eof", "trunc_eof.jsonl", "trunc_eof.jsonl", NULL, NULL, NULL, NULL, 0,
-   "trunc_eof.jsonl:2", {1, 1, 1}, NULL},
+   "trunc_eof.jsonl:2", {1, 1, 1, 1}, NULL},
   {"trunc_array", "trunc_array.jsonl", "trunc_array.jsonl", NULL, NULL, NULL, NULL, 0,
-   "trunc_array.jsonl:1", {1, 1, 1}, NULL},
+   "trunc_array.jsonl:1", {1, 1, 1, 1}, NULL},
   {"trunc_strict", "trunc_object.jsonl", "trunc_object.jsonl", NULL, NULL, NULL, "--strict", 1,
-   "trunc_object.jsonl:3|--strict", {0, 0, 0}, NULL},
+   "trunc_object.jsonl:3|--strict", {0, 0, 0, 0}, NULL},
   /* JSON: UTF-8 */
   {"utf8_overlong", "utf8_overlong.jsonl", "utf8_overlong.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_overlong.jsonl:2|overlong", {1, 1, 1}, NULL},
+   "utf8_overlong.jsonl:2|overlong", {1, 1, 1, 1}, NULL},
   {"utf8_lone_continuation", "utf8_lone_continuation.jsonl", "utf8_lone_continuation.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_lone_continuation.jsonl:2|continuation", {2, 2, 2}, NULL},
+   "utf8_lone_continuation.jsonl:2|continuation", {2, 2, 2, 2}, NULL},
   {"utf8_ff", "utf8_ff.jsonl", "utf8_ff.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_ff.jsonl:1|0xff", {1, 1, 1}, NULL},
+   "utf8_ff.jsonl:1|0xff", {1, 1, 1, 1}, NULL},
   {"utf8_surrogate", "utf8_surrogate.jsonl", "utf8_surrogate.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_surrogate.jsonl:2|surrogate", {1, 1, 1}, NULL},
+   "utf8_surrogate.jsonl:2|surrogate", {1, 1, 1, 1}, NULL},
   {"utf8_incomplete", "utf8_incomplete.jsonl", "utf8_incomplete.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_incomplete.jsonl:3", {2, 2, 2}, NULL},
+   "utf8_incomplete.jsonl:3", {2, 2, 2, 2}, NULL},
   {"utf8_in_key", "utf8_in_key.jsonl", "utf8_in_key.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_in_key.jsonl:2", {1, 1, 1}, NULL},
+   "utf8_in_key.jsonl:2", {1, 1, 1, 1}, NULL},
   {"utf8_outside_string", "utf8_outside_string.jsonl", "utf8_outside_string.jsonl", NULL, NULL, NULL, NULL, 0,
-   "utf8_outside_string.jsonl:2", {1, 1, 1}, NULL},
+   "utf8_outside_string.jsonl:2", {1, 1, 1, 1}, NULL},
   {"utf8_strict", "utf8_ff.jsonl", "utf8_ff.jsonl", NULL, NULL, NULL, "--strict", 1,
-   "utf8_ff.jsonl:1", {0, 0, 0}, NULL},
+   "utf8_ff.jsonl:1", {0, 0, 0, 0}, NULL},
   /* JSON: NUL bytes */
   {"nul_in_string", "nul_in_string.jsonl", "nul_in_string.jsonl", NULL, NULL, NULL, NULL, 0,
-   "nul_in_string.jsonl:2|U+0000", {1, 1, 1}, NULL},
+   "nul_in_string.jsonl:2|U+0000", {1, 1, 1, 1}, NULL},
   {"nul_outside_string", "nul_outside_string.jsonl", "nul_outside_string.jsonl", NULL, NULL, NULL, NULL, 0,
-   "nul_outside_string.jsonl:2", {1, 1, 1}, NULL},
+   "nul_outside_string.jsonl:2", {1, 1, 1, 1}, NULL},
   {"nul_line", "nul_line.jsonl", "nul_line.jsonl", NULL, NULL, NULL, NULL, 0,
-   "nul_line.jsonl:2", {2, 2, 2}, NULL},
+   "nul_line.jsonl:2", {2, 2, 2, 2}, NULL},
   {"escaped_nul", "escaped_nul.jsonl", "escaped_nul.jsonl", NULL, NULL, NULL, NULL, 0,
-   "0 malformed", {1, 1, 1}, "a\\u0000b"},
+   "0 malformed", {1, 1, 1, 0}, "a\\u0000b"},
   /* JSON: escapes, literals, numbers */
   {"bad_escape", "bad_escape.jsonl", "bad_escape.jsonl", NULL, NULL, NULL, NULL, 0,
-   "bad_escape.jsonl:2|escape", {1, 1, 1}, NULL},
+   "bad_escape.jsonl:2|escape", {1, 1, 1, 1}, NULL},
   {"unpaired_surrogate_escape", "unpaired_surrogate_escape.jsonl", "unpaired_surrogate_escape.jsonl", NULL, NULL, NULL, NULL, 0,
-   "unpaired_surrogate_escape.jsonl:2", {1, 1, 1}, NULL},
+   "unpaired_surrogate_escape.jsonl:2", {1, 1, 1, 1}, NULL},
   /* duplicate keys are kept verbatim; the last user_id ("u2", not kept at 0.5) decides sampling */
   {"duplicate_keys", "duplicate_keys.jsonl", "duplicate_keys.jsonl", NULL, NULL, NULL, NULL, 0,
-   "0 malformed", {1, 0, 1}, "\"event\":\"E\",\"event\":\"F\""},
-  {"nan", "nan.jsonl", "nan.jsonl", NULL, NULL, NULL, NULL, 0, "nan.jsonl:2", {1, 1, 1}, NULL},
-  {"infinity", "infinity.jsonl", "infinity.jsonl", NULL, NULL, NULL, NULL, 0, "infinity.jsonl:3", {2, 2, 2}, NULL},
+   "0 malformed", {1, 0, 1, 0}, "\"event\":\"E\",\"event\":\"F\""},
+  {"nan", "nan.jsonl", "nan.jsonl", NULL, NULL, NULL, NULL, 0, "nan.jsonl:2", {1, 1, 1, 1}, NULL},
+  {"infinity", "infinity.jsonl", "infinity.jsonl", NULL, NULL, NULL, NULL, 0, "infinity.jsonl:3", {2, 2, 2, 2}, NULL},
   {"minus_infinity", "minus_infinity.jsonl", "minus_infinity.jsonl", NULL, NULL, NULL, NULL, 0,
-   "minus_infinity.jsonl:2", {1, 1, 1}, NULL},
-  {"huge_numbers", "huge_numbers.jsonl", "huge_numbers.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1},
+   "minus_infinity.jsonl:2", {1, 1, 1, 1}, NULL},
+  {"huge_numbers", "huge_numbers.jsonl", "huge_numbers.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1, 0},
    "\"a\":123456789012345678901234567890,\"b\":1e999999,\"c\":-0.0000000000000000000001e-400}"},
   {"trailing_garbage", "trailing_garbage.jsonl", "trailing_garbage.jsonl", NULL, NULL, NULL, NULL, 0,
-   "trailing_garbage.jsonl:2|trailing", {1, 1, 1}, NULL},
+   "trailing_garbage.jsonl:2|trailing", {1, 1, 1, 1}, NULL},
   /* pseudonymize passes non-object JSON values through; sample needs objects */
-  {"non_object", "non_object.jsonl", "non_object.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1}, NULL},
+  {"non_object", "non_object.jsonl", "non_object.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1, 1}, NULL},
   /* framing: BOM, CRLF, blank, empty, no final newline */
-  {"bom", "bom.jsonl", "bom.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2}, NULL},
+  {"bom", "bom.jsonl", "bom.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2, 2}, NULL},
   {"bom_second_line", "bom_second_line.jsonl", "bom_second_line.jsonl", NULL, NULL, NULL, NULL, 0,
-   "bom_second_line.jsonl:2", {1, 1, 1}, NULL},
-  {"crlf", "crlf.jsonl", "crlf.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2}, "Z\"}\r\n"},
-  {"empty", "empty.jsonl", "empty.jsonl", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0}, NULL},
-  {"blank_lines", "blank_lines.jsonl", "blank_lines.jsonl", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0}, NULL},
+   "bom_second_line.jsonl:2", {1, 1, 1, 1}, NULL},
+  {"crlf", "crlf.jsonl", "crlf.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2, 2}, "Z\"}\r\n"},
+  {"empty", "empty.jsonl", "empty.jsonl", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0, 0}, NULL},
+  {"blank_lines", "blank_lines.jsonl", "blank_lines.jsonl", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0, 0}, NULL},
   {"no_final_newline", "no_final_newline.jsonl", "no_final_newline.jsonl", NULL, NULL, NULL, NULL, 0,
-   "2 records in", {2, 2, 2}, NULL},
+   "2 records in", {2, 2, 2, 2}, NULL},
   /* wrong types in user / event / time fields */
-  {"user_id_object", "user_id_object.jsonl", "user_id_object.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1}, NULL},
-  {"event_number", "event_number.jsonl", "event_number.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1}, NULL},
-  {"event_array", "event_array.jsonl", "event_array.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1}, NULL},
+  {"user_id_object", "user_id_object.jsonl", "user_id_object.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1, 1}, NULL},
+  {"event_number", "event_number.jsonl", "event_number.jsonl", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1, 0}, NULL},
+  {"event_array", "event_array.jsonl", "event_array.jsonl", NULL, NULL, NULL, NULL, 0, NULL, {2, 1, 1, 1}, NULL},
   {"time_out_of_range", "time_out_of_range.jsonl", "time_out_of_range.jsonl", NULL, NULL, NULL,
-   "--from 2000-01-01", 0, "time_out_of_range.jsonl:1|out of range|time_out_of_range.jsonl:3", {SKIP, 1, 1}, NULL},
+   "--from 2000-01-01", 0, "time_out_of_range.jsonl:1|out of range|time_out_of_range.jsonl:3", {SKIP, 1, 1, SKIP}, NULL},
   {"time_object", "time_object.jsonl", "time_object.jsonl", NULL, NULL, NULL, "--to 2100-01-01", 0,
-   "time_object.jsonl:2|holds an object", {SKIP, 1, 1}, NULL},
+   "time_object.jsonl:2|holds an object", {SKIP, 1, 1, SKIP}, NULL},
+  /* the profiler parses every timestamp itself */
+  {"time_out_of_range_profile", "time_out_of_range.jsonl", "time_out_of_range.jsonl", NULL, NULL, NULL, NULL, 0,
+   "time_out_of_range.jsonl:1|out of range|time_out_of_range.jsonl:3|invalid month", {SKIP, SKIP, SKIP, 1}, NULL},
+  {"time_object_profile", "time_object.jsonl", "time_object.jsonl", NULL, NULL, NULL, NULL, 0,
+   "time_object.jsonl:2|holds an object", {SKIP, SKIP, SKIP, 1}, NULL},
   /* size and depth limits (generated) */
   {"line_100m", "line100m.jsonl", NULL, gen_100m, NULL, NULL, NULL, 0,
-   "line100m.jsonl:2|longer than 67108864", {2, 2, 2}, NULL},
+   "line100m.jsonl:2|longer than 67108864", {2, 2, 2, 2}, NULL},
   {"line_2k_max1k", "line2k.jsonl", NULL, gen_2k, NULL, NULL, "--max-record 1K", 0,
-   "line2k.jsonl:2|longer than 1024", {2, 2, 2}, NULL},
+   "line2k.jsonl:2|longer than 1024", {2, 2, 2, 2}, NULL},
   {"line_2k_strict", "line2k.jsonl", NULL, gen_2k, NULL, NULL, "--max-record 1K --strict", 1,
-   "line2k.jsonl:2|longer than 1024", {0, 0, 0}, NULL},
+   "line2k.jsonl:2|longer than 1024", {0, 0, 0, 0}, NULL},
   {"deep_arrays", "deep_arrays.jsonl", NULL, gen_deep_arrays, NULL, NULL, NULL, 0,
-   "deep_arrays.jsonl:2|nesting deeper", {2, 2, 2}, NULL},
+   "deep_arrays.jsonl:2|nesting deeper", {2, 2, 2, 2}, NULL},
   {"deep_objects", "deep_objects.jsonl", NULL, gen_deep_objects, NULL, NULL, NULL, 0,
-   "deep_objects.jsonl:2|nesting deeper", {2, 2, 2}, NULL},
-  {"deep_open", "deep_open.jsonl", NULL, gen_deep_open, NULL, NULL, NULL, 0, "deep_open.jsonl:2", {1, 1, 1}, NULL},
+   "deep_objects.jsonl:2|nesting deeper", {2, 2, 2, 2}, NULL},
+  {"deep_open", "deep_open.jsonl", NULL, gen_deep_open, NULL, NULL, NULL, 0, "deep_open.jsonl:2", {1, 1, 1, 1}, NULL},
   /* CSV */
   {"csv_unbalanced_quote", "csv_unbalanced_quote.csv", "csv_unbalanced_quote.csv", NULL, NULL, NULL, NULL, 0,
-   "csv_unbalanced_quote.csv:3|unterminated quoted field", {1, 1, 1}, NULL},
+   "csv_unbalanced_quote.csv:3|unterminated quoted field", {1, 1, 1, 1}, NULL},
   {"csv_after_closing_quote", "csv_after_closing_quote.csv", "csv_after_closing_quote.csv", NULL, NULL, NULL, NULL, 0,
-   "csv_after_closing_quote.csv:2|after closing quote", {1, 1, 1}, NULL},
+   "csv_after_closing_quote.csv:2|after closing quote", {1, 1, 1, 1}, NULL},
   {"csv_wrong_columns", "csv_wrong_columns.csv", "csv_wrong_columns.csv", NULL, NULL, NULL, NULL, 0,
-   "csv_wrong_columns.csv:3|found 2|csv_wrong_columns.csv:4|found 4", {2, 2, 2}, NULL},
+   "csv_wrong_columns.csv:3|found 2|csv_wrong_columns.csv:4|found 4", {2, 2, 2, 2}, NULL},
   {"csv_wrong_columns_strict", "csv_wrong_columns.csv", "csv_wrong_columns.csv", NULL, NULL, NULL, "--strict", 1,
-   "csv_wrong_columns.csv:3", {0, 0, 0}, NULL},
+   "csv_wrong_columns.csv:3", {0, 0, 0, 0}, NULL},
   /* --raw (sample only): wrong-count rows must still be skipped, and must not take reservoir slots */
   {"csv_wrong_columns_raw", "csv_wrong_columns.csv", "csv_wrong_columns.csv", NULL, NULL, NULL, "--raw", 0,
-   "csv_wrong_columns.csv:3|csv_wrong_columns.csv:4|--raw", {SKIP, 2, 2}, NULL},
+   "csv_wrong_columns.csv:3|csv_wrong_columns.csv:4|--raw", {SKIP, 2, 2, SKIP}, NULL},
   {"csv_header_only", "csv_header_only.csv", "csv_header_only.csv", NULL, NULL, NULL, NULL, 0, "0 records in",
-   {0, 0, 0}, "user_id,event,time\n"},
-  {"csv_empty", "csv_empty.csv", "csv_empty.csv", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0}, NULL},
-  {"csv_bom_crlf", "csv_bom_crlf.csv", "csv_bom_crlf.csv", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2},
+   {0, 0, 0, 0}, "user_id,event,time\n"},
+  {"csv_empty", "csv_empty.csv", "csv_empty.csv", NULL, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0, 0}, NULL},
+  {"csv_bom_crlf", "csv_bom_crlf.csv", "csv_bom_crlf.csv", NULL, NULL, NULL, NULL, 0, "0 malformed", {2, 2, 2, 2},
    "user_id,event,time\r\n"},
   {"csv_invalid_utf8", "csv_invalid_utf8.csv", "csv_invalid_utf8.csv", NULL, NULL, NULL, NULL, 0,
-   "csv_invalid_utf8.csv:2|0xff", {1, 1, 1}, NULL},
-  {"csv_nul", "csv_nul.csv", "csv_nul.csv", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1}, NULL},
+   "csv_invalid_utf8.csv:2|0xff", {1, 1, 1, 1}, NULL},
+  {"csv_nul", "csv_nul.csv", "csv_nul.csv", NULL, NULL, NULL, NULL, 0, "0 malformed", {1, 1, 1, 1}, NULL},
   {"csv_no_final_newline", "csv_no_final_newline.csv", "csv_no_final_newline.csv", NULL, NULL, NULL, NULL, 0,
-   "2 records in", {2, 2, 2}, NULL},
+   "2 records in", {2, 2, 2, 2}, NULL},
   {"csv_duplicate_columns", "csv_duplicate_columns.csv", "csv_duplicate_columns.csv", NULL, NULL, NULL, NULL, 0,
-   "0 malformed", {1, 1, 1}, NULL},
+   "0 malformed", {1, 1, 1, 0}, NULL},
   {"csv_multiline_quoted", "csv_multiline_quoted.csv", "csv_multiline_quoted.csv", NULL, NULL, NULL, NULL, 0,
-   "0 malformed", {2, 2, 2}, "\"line1\nline2\""},
+   "0 malformed", {2, 2, 2, 0}, "\"line1\nline2\""},
   /* gzip (generated) */
-  {"gz_good", "good.jsonl.gz", NULL, gen_gz_good, NULL, NULL, NULL, 0, "10 records in", {10, 10, 3}, NULL},
+  {"gz_good", "good.jsonl.gz", NULL, gen_gz_good, NULL, NULL, NULL, 0, "10 records in", {10, 10, 3, 10}, NULL},
   {"gz_malformed_line", "bad.jsonl.gz", NULL, gen_gz_malformed_line, NULL, NULL, NULL, 0, "bad.jsonl.gz:3",
-   {3, 3, 3}, NULL},
-  {"gz_truncated", "trunc.jsonl.gz", NULL, gen_gz_trunc, NULL, NULL, NULL, 1, "trunc.jsonl.gz|gzip", {0, 0, 0}, NULL},
-  {"gz_corrupt", "corrupt.jsonl.gz", NULL, gen_gz_corrupt, NULL, NULL, NULL, 1, "corrupt.jsonl.gz|gzip", {0, 0, 0}, NULL},
+   {3, 3, 3, 3}, NULL},
+  {"gz_truncated", "trunc.jsonl.gz", NULL, gen_gz_trunc, NULL, NULL, NULL, 1, "trunc.jsonl.gz|gzip", {0, 0, 0, 0}, NULL},
+  {"gz_corrupt", "corrupt.jsonl.gz", NULL, gen_gz_corrupt, NULL, NULL, NULL, 1, "corrupt.jsonl.gz|gzip", {0, 0, 0, 0}, NULL},
   {"gz_bad_trailer", "badtrailer.jsonl.gz", NULL, gen_gz_badcrc, NULL, NULL, NULL, 1, "badtrailer.jsonl.gz|gzip",
-   {0, 0, 0}, NULL},
+   {0, 0, 0, 0}, NULL},
   {"gz_trailing_garbage", "garbage.jsonl.gz", NULL, gen_gz_garbage, NULL, NULL, NULL, 1, "garbage.jsonl.gz|gzip",
-   {0, 0, 0}, NULL},
-  {"gz_concatenated", "concat.jsonl.gz", NULL, gen_gz_concat, NULL, NULL, NULL, 0, "20 records in", {20, 20, 3}, NULL},
-  {"gz_empty", "empty.jsonl.gz", NULL, gen_gz_empty, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0}, NULL},
+   {0, 0, 0, 0}, NULL},
+  {"gz_concatenated", "concat.jsonl.gz", NULL, gen_gz_concat, NULL, NULL, NULL, 0, "20 records in", {20, 20, 3, 20}, NULL},
+  {"gz_empty", "empty.jsonl.gz", NULL, gen_gz_empty, NULL, NULL, NULL, 0, "0 records in", {0, 0, 0, 0}, NULL},
   /* files */
-  {"directory_input", "adir.jsonl", NULL, gen_dir, NULL, NULL, NULL, 1, "adir.jsonl|directory", {0, 0, 0}, NULL},
-  {"missing_input", "missing.jsonl", NULL, NULL, NULL, NULL, NULL, 1, "missing.jsonl|No such file", {0, 0, 0}, NULL},
+  {"directory_input", "adir.jsonl", NULL, gen_dir, NULL, NULL, NULL, 1, "adir.jsonl|directory", {0, 0, 0, 0}, NULL},
+  {"missing_input", "missing.jsonl", NULL, NULL, NULL, NULL, NULL, 1, "missing.jsonl|No such file", {0, 0, 0, 0}, NULL},
   {"output_nonexistent_dir", "in.jsonl", NULL, gen_good, NULL, "nodir/out.jsonl", NULL, 1,
-   "nodir/out.jsonl|No such file", {0, 0, 0}, NULL},
-  {"output_is_input", "in.jsonl", NULL, gen_good, NULL, "in.jsonl", NULL, 2, "same file", {0, 0, 0}, NULL},
-  {"output_is_input_symlink", "in.jsonl", NULL, gen_symlink, NULL, "link.jsonl", NULL, 2, "same file", {0, 0, 0}, NULL},
-  {"mixed_formats", "in.jsonl", NULL, gen_mixed, "in.jsonl in.csv", NULL, NULL, 2, "in.csv|one format", {0, 0, 0}, NULL},
+   "nodir/out.jsonl|No such file", {0, 0, 0, 0}, NULL},
+  {"output_is_input", "in.jsonl", NULL, gen_good, NULL, "in.jsonl", NULL, 2, "same file", {0, 0, 0, 0}, NULL},
+  {"output_is_input_symlink", "in.jsonl", NULL, gen_symlink, NULL, "link.jsonl", NULL, 2, "same file", {0, 0, 0, 0}, NULL},
+  {"mixed_formats", "in.jsonl", NULL, gen_mixed, "in.jsonl in.csv", NULL, NULL, 2, "in.csv|one format", {0, 0, 0, 0}, NULL},
   {"stdin_malformed", "trunc_object.jsonl", "trunc_object.jsonl", NULL, "-", "out.jsonl", NULL, 0,
-   "<stdin>:3", {2, 2, 2}, NULL},
+   "<stdin>:3", {2, 2, 2, 2}, NULL},
 };
 /* clang-format on */
 
@@ -391,7 +401,7 @@ static int run_one(const mcase *c, int verb) {
     return 1;
   }
   int csv = ends_with(c->input, ".csv");
-  const char *out = c->output ? c->output : (csv ? "out.csv" : "out.jsonl");
+  const char *out = c->output ? c->output : verb == 3 ? "out.json" : (csv ? "out.csv" : "out.jsonl");
   /* the inputs' digests before the run */
   const char *inputs = c->inputs ? c->inputs : c->input;
   unsigned char before[4][32], after[32];
@@ -448,6 +458,20 @@ static int run_one(const mcase *c, int verb) {
       fprintf(stderr, "[%s | %s] output exists after a failed run\n", c->name, label);
       bad = 1;
     }
+  } else if (verb == 3) {
+    /* a profile: valid JSON of the profile format, with the events profiled */
+    json_error_t je;
+    json_t *doc = json_load_file(at(dir, out), 0, &je);
+    const char *fmt = json_string_value(json_object_get(doc, "format"));
+    long got = doc ? (long)json_integer_value(json_object_get(json_object_get(doc, "source"), "events")) : -1;
+    if (!doc || !fmt || strcmp(fmt, "doppel-profile/1")) {
+      fprintf(stderr, "[%s | %s] the output is not a profile (%s)\n", c->name, label, doc ? "format" : je.text);
+      bad = 1;
+    } else if (got != c->n[verb]) {
+      fprintf(stderr, "[%s | %s] %ld events profiled, expected %ld\n", c->name, label, got, c->n[verb]);
+      bad = 1;
+    }
+    json_decref(doc);
   } else {
     size_t n = 0;
     char *o = tu_read_file(at(dir, out), &n);
@@ -487,7 +511,7 @@ static void test_malformed_corpus(void **state) {
   int failures = 0, runs = 0;
   for (size_t i = 0; i < n; i++) {
     int bad = 0;
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < N_VERBS; v++) {
       if (cases[i].n[v] == SKIP) continue;
       /* the generated 100 MB case is slow under sanitizers: one sample verb suffices */
       if (cases[i].gen == gen_100m && v == 2) continue;
