@@ -409,7 +409,7 @@ static void fidelity(const char *rel, const char *dialect_note, double how_tol) 
   const json_t *pr_ = json_object_get(R, "properties"), *ps_ = json_object_get(S, "properties");
   double msum = 0;
   int mn = 0;
-  double cmax = 0;
+  double cmax = 0, amax = 0;
   for (size_t i = 0; i < json_array_size(pr_); i++) {
     const json_t *p = json_array_get(pr_, i);
     const json_t *q = by_name(ps_, "path", json_string_value(json_object_get(p, "path")), "event",
@@ -441,6 +441,14 @@ static void fidelity(const char *rel, const char *dialect_note, double how_tol) 
       d = ks_dist(json_object_get(json_object_get(p, "string"), "length"), json_object_get(json_object_get(q, "string"), "length"));
     }
     if (d >= 0) msum += d, mn++;
+    /* array lengths, per property: an event's list must not take another
+     * event's (rails: a merge's components are always empty) */
+    const json_t *la = json_object_get(json_object_get(p, "array"), "length"),
+                 *lb = json_object_get(json_object_get(q, "array"), "length");
+    if (la && lb) {
+      double k = ks_dist(la, lb);
+      if (k > amax) amax = k;
+    }
     const json_t *cu = json_object_get(json_object_get(p, "constancy"), "user"), *cv = json_object_get(json_object_get(q, "constancy"), "user");
     if (json_is_number(cu) && json_is_number(cv)) {
       double c = fabs(json_number_value(cu) - json_number_value(cv));
@@ -448,8 +456,10 @@ static void fidelity(const char *rel, const char *dialect_note, double how_tol) 
     }
   }
   double marg = mn ? msum / mn : 0;
-  print_message("  property marginals mean %.4f over %d, constancy max diff %.4f\n", marg, mn, cmax);
+  print_message("  property marginals mean %.4f over %d, array lengths max KS %.4f, constancy max diff %.4f\n", marg,
+                mn, amax, cmax);
   assert_true(marg <= 0.05);
+  assert_true(amax <= 0.05);
   assert_true(cmax <= 0.05);
   /* privacy: no identifier of the real data in the output */
   char *out = tu_read_file(po, NULL);

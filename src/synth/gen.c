@@ -708,8 +708,66 @@ static double top_share(const dp_vgen *v, const char *b, uint32_t n, uint8_t typ
   return 0;
 }
 
+/* The support [lo, hi] of a distribution (0: unbounded or unknown). */
+static int dist_support(const dp_dist *d, double *lo, double *hi) {
+  switch (d->kind) {
+    case DP_D_QUANT: *lo = d->q[0]; *hi = d->q[100]; return 1;
+    case DP_D_UNIFORM: *lo = d->a; *hi = d->b; return 1;
+    case DP_D_CONST: *lo = *hi = d->a; return 1;
+    default: return 0;
+  }
+}
+
+/* Elements of a JSON array text as written by value() ("[]", "[1,\"a,b\"]"). */
+static uint32_t array_len(const char *b, uint32_t n) {
+  uint32_t i = 1;
+  while (i < n && b[i] == ' ') i++;
+  if (n < 2 || i >= n || b[i] == ']') return 0;
+  uint32_t items = 1, depth = 0;
+  for (; i < n; i++) {
+    char c = b[i];
+    if (c == '"') {
+      for (i++; i < n && b[i] != '"'; i++)
+        if (b[i] == '\\') i++;
+    } else if (c == '[' || c == '{') {
+      depth++;
+    } else if ((c == ']' || c == '}') && depth) {
+      depth--;
+    } else if (c == ',' && depth == 0) {
+      items++;
+    }
+  }
+  return items;
+}
+
+/* Does a value kept from another event's property fit this one: a type this
+ * property has, a number or an array length inside its range? (A commit's
+ * list of components is no value for a merge, whose list is always empty.) */
+static int fits(const dp_pgen *p, const dp_cval *cv, const char *bytes) {
+  int typed = 0;
+  for (uint32_t i = 0; i < p->v.n_types; i++) typed |= p->v.type_of[i] == cv->type;
+  if (!typed) return 0;
+  double lo, hi;
+  if (cv->type == DP_VT_ARRAY && p->v.has_arr && dist_support(&p->v.alen, &lo, &hi)) {
+    double k = (double)array_len(bytes, cv->len);
+    return k >= lo && k <= hi;
+  }
+  if ((cv->type == DP_VT_INT || cv->type == DP_VT_FLOAT) && p->v.has_num && !p->v.has_top &&
+      dist_support(&p->v.num, &lo, &hi) && cv->len < 64) {
+    char tmp[64];
+    memcpy(tmp, bytes, cv->len);
+    tmp[cv->len] = '\0';
+    double x = strtod(tmp, NULL);
+    return x >= lo && x <= hi;
+  }
+  return 1;
+}
+
+/* 1: reuse the kept value; 0: draw a new one and keep it instead; 2: draw
+ * one for this event only (the kept value does not fit here). */
 static int reusable(const dp_pgen *p, const dp_cval *cv, const char *bytes, doppel_pcg64 *sg) {
   if (p->v.skind == DP_SK_TIMESTAMP) return 0;
+  if (cv->owner != p && !fits(p, cv, bytes)) return 2;
   /* free-form values (ids, names, e-mails) are kept across events */
   if (!p->v.has_top || cv->owner == p) return 1;
   /* a listed value drawn by another event's property: kept with the ratio of
@@ -737,10 +795,16 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       uint32_t gs = p->gslot;
       dp_buf *cb = level == 1 ? &ug->ucbuf : &ug->scbuf;
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
-      if (cv->set && reusable(p, cv, cb->data + cv->off, sg)) {
+      int use = cv->set ? reusable(p, cv, cb->data + cv->off, sg) : 0;
+      if (use == 1) {
         dp_buf_append(&ug->vals, cb->data + cv->off, cv->len);
         out[i].type = cv->type;
         out[i].len = cv->len;
+        continue;
+      }
+      if (use == 2) {
+        out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);
+        out[i].len = (uint32_t)(ug->vals.len - out[i].off);
         continue;
       }
       /* a free-form value kept for the user comes from the most specific
