@@ -582,6 +582,16 @@ static void test_real_rails(void **state) {
   assert_int_equal(json_integer_value(json_object_get(json_object_get(src, "skipped"), "no_user")), 1);
   const json_t *users = json_object_get(json_object_get(doc, "population"), "users");
   assert_int_equal(json_integer_value(json_object_get(users, "estimate")), 6843);
+  /* the commit sha is a hex id (so synth writes hex), the subject free text */
+  const json_t *fields = json_object_get(json_object_get(doc, "privacy"), "fields");
+  int seen = 0;
+  for (size_t i = 0; i < json_array_size(fields); i++) {
+    const json_t *f = json_array_get(fields, i);
+    const char *p = json_string_value(json_object_get(f, "path")), *k = json_string_value(json_object_get(f, "kind"));
+    if (!strcmp(p, "properties.sha")) assert_string_equal(k, "hex"), seen++;
+    if (!strcmp(p, "properties.subject")) assert_string_equal(k, "free_text"), seen++;
+  }
+  assert_int_equal(seen, 2);
   /* no author e-mail or name of the data in the profile */
   char *s = dump(doc);
   assert_null(strstr(s, "david@loudthinking.com"));

@@ -137,7 +137,7 @@ static json_t *treat_simple(const char *action) {
 
 static const char *const match_names[DP_NMATCH] = {"email", "phone", "ipv4", "ipv6", "card", "iban",
                                                    "ssn", "uuid", "url_personal", "coordinates",
-                                                   "any", "hostname"};
+                                                   "any", "hostname", "hex"};
 
 static void classify(const dp_gpath *g, gclass *c) {
   c->cls = DOPPEL_PII_CLASS_NONE;
@@ -245,6 +245,7 @@ static void classify(const dp_gpath *g, gclass *c) {
     return;
   }
   if ((double)g->match[DP_M_UUID] / sv >= 0.5) c->kind = "uuid";
+  else if ((double)g->match[DP_M_HEX] / sv >= 0.9) c->kind = "hex"; /* hashes, commit ids */
 }
 
 static json_t *evidence(const dp_gpath *g) {

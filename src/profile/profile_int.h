@@ -202,9 +202,9 @@ typedef struct dp_event {
 
 /* ---- global paths (ledger) ---- */
 
-#define DP_NMATCH 12
+#define DP_NMATCH 13
 enum { DP_M_EMAIL, DP_M_PHONE, DP_M_IPV4, DP_M_IPV6, DP_M_CARD, DP_M_IBAN, DP_M_SSN,
-       DP_M_UUID, DP_M_URL_PERSONAL, DP_M_COORD, DP_M_EMBEDDED, DP_M_HOSTNAME };
+       DP_M_UUID, DP_M_URL_PERSONAL, DP_M_COORD, DP_M_EMBEDDED, DP_M_HOSTNAME, DP_M_HEX };
 
 typedef enum dp_canon {
   DP_CANON_NONE = 0, DP_CANON_USER, DP_CANON_DEVICE, DP_CANON_EVENT, DP_CANON_TIME,

@@ -1120,7 +1120,13 @@ static void evidence_bits(const char *s, size_t n, uint16_t *match, uint16_t *em
     int digitlike = !letters && n <= 24;
     int ibanlike = n >= 15 && n <= 34 && letters <= 4 && (s[0] | 32) >= 'a' && (s[1] | 32) >= 'a' &&
                    s[2] >= '0' && s[2] <= '9' && s[3] >= '0' && s[3] <= '9';
-    if (!digitlike && !ibanlike) return;
+    if (!digitlike && !ibanlike) {
+      /* a hash or hex id: one case, digits and letters, no dashes */
+      int upper = 0, digits = 0;
+      for (size_t i = 0; i < n; i++) upper += s[i] >= 'A' && s[i] <= 'F', digits += s[i] >= '0' && s[i] <= '9';
+      if (n >= 8 && digits && (upper == 0 || upper == letters) && !memchr(s, '-', n)) *match = 1u << DP_M_HEX;
+      return;
+    }
   }
   if (tslike && n >= 10 && memchr(s, ':', n)) { /* text timestamps; digit strings may be cards */
     int64_t us;
