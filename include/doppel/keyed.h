@@ -41,7 +41,9 @@ extern "C" {
 typedef struct doppel_key doppel_key;
 
 /* Write a new random key (RAND_bytes) to path with mode 0600. Refuses an
- * existing path (DOPPEL_E_EXISTS); writes via a temporary file + rename. */
+ * existing path (DOPPEL_E_EXISTS); writes an unnamed O_TMPFILE file (or,
+ * where unsupported, a named temporary) and links it into place, so a
+ * failed or killed run leaves no file behind. */
 doppel_status doppel_key_generate(const char *path, doppel_diag *diag);
 
 /* Load a key from path; when path is NULL, from the file named by the
