@@ -493,7 +493,11 @@ static doppel_status on_record(void *ctx, dp_source *src, const dp_source_record
   uint64_t u = 0;
   int fresh = 0;
   if (v.has_id) {
-    u = doppel_sample_user_hash(s->keyed, v.id, v.id_len);
+    uint8_t d[32];
+    if ((st = doppel_keyed_digest(s->keyed, v.id, v.id_len, d)) != DOPPEL_OK)
+      return dp_diag_set(diag, st, rec->source, rec->line, 0, "cannot hash the user id: %s",
+                         doppel_strerror(st));
+    for (int i = 0; i < 8; i++) u = (u << 8) | d[i]; /* as doppel_sample_user_hash() */
     if ((fresh = set_add(&s->seen, u)) < 0) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   } else {
     sum->no_user++;
@@ -691,7 +695,7 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
     uint8_t d[32];
     static const char what[] = "reservoir";
     if ((st = doppel_keyed_digest(s->keyed, what, sizeof what - 1, d)) != DOPPEL_OK) {
-      st = dp_diag_set(diag, st, NULL, 0, 0, "cannot seed the reservoir");
+      st = dp_diag_set(diag, st, NULL, 0, 0, "cannot seed the reservoir: %s", doppel_strerror(st));
       goto out;
     }
     uint64_t w[4] = {0, 0, 0, 0};
