@@ -3,16 +3,18 @@
 # run the demo or run every test.
 #
 #   bash setup.sh demo   install, build (release), run doppel on fixtures/
-#   bash setup.sh test   install, build with gcc -Werror and run the test suite;
-#                        again under ASan+UBSan; again with clang; then short
-#                        fuzz runs. Exits non-zero when anything fails.
+#   bash setup.sh test   install, build with gcc -Werror and run the test suite
+#                        (fault injection included), then the golden CLI cases
+#                        under valgrind memcheck; again under ASan+UBSan; again
+#                        with clang; then short fuzz runs. Exits non-zero when
+#                        anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-demo}"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
-          libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
+          libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -46,6 +48,8 @@ case "$mode" in
     echo "== gcc build + tests"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure -j "$jobs")
+    echo "== valgrind memcheck over the golden CLI cases"
+    bash tests/valgrind.sh build
     echo "== ASan+UBSan build + tests"
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
