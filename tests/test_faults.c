@@ -373,13 +373,10 @@ static void write_faults_for(const verb_case *vcs, size_t n_vc, const char *inpu
   listing(g_work, in_listing, sizeof in_listing);
   file_sha256(in_dir(g_work, input), in_sha);
   static const fault faults[] = {
-      {"first write", {"FAULT_WRITE_CALL=1", NULL, NULL}, 0},
-      {"second write", {"FAULT_WRITE_CALL=2", NULL, NULL}, 0},
-      {"after 0 bytes", {"FAULT_WRITE_AFTER=0", NULL, NULL}, 0},
-      {"after 1 byte", {"FAULT_WRITE_AFTER=1", NULL, NULL}, 0},
-      {"after 4095 bytes", {"FAULT_WRITE_AFTER=4095", NULL, NULL}, 0},
-      {"after 262144 bytes", {"FAULT_WRITE_AFTER=262144", NULL, NULL}, 0},
-      {"after 300000 bytes", {"FAULT_WRITE_AFTER=300000", NULL, NULL}, 0},
+      {"first write", {"FAULT_WRITE_CALL=1", NULL, NULL}, 0},       /* nothing written */
+      {"after 1 byte", {"FAULT_WRITE_AFTER=1", NULL, NULL}, 0},       /* a short write, then none */
+      {"after 262144 bytes", {"FAULT_WRITE_AFTER=262144", NULL, NULL}, 0}, /* the 2nd buffer flush */
+      {"after 300000 bytes", {"FAULT_WRITE_AFTER=300000", NULL, NULL}, 0}, /* short, mid-run */
       {"fsync", {"FAULT_FSYNC=1", NULL, NULL}, 1},
       {"link", {"FAULT_LINK=1", NULL, NULL}, 1},
       {"rename", {"FAULT_RENAME=1", NULL, NULL}, 1},
@@ -405,14 +402,15 @@ static void write_faults_for(const verb_case *vcs, size_t n_vc, const char *inpu
     assert_true(is_keygen || big);
     unlink(in_dir(g_work, vcs[v].out));
     for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
-      if (!big && strstr(faults[f].name, "bytes") && strcmp(faults[f].name, "after 0 bytes") &&
-          strcmp(faults[f].name, "after 1 byte")) continue;
-      if (is_keygen && (strstr(faults[f].name, "second") || strstr(faults[f].name, "rename")))
-        continue; /* one write; a key is linked, never renamed into place */
+      if (!big && strstr(faults[f].name, "bytes")) continue; /* a key file: 65 bytes */
+      if (is_keygen && strstr(faults[f].name, "rename"))
+        continue; /* a key is linked, never renamed into place */
       for (int named = 0; named < 2; named++) {
         const char *const *e = errs[k++ % 2];
-        /* an existing target: only where the output may replace one */
-        int existing_max = is_keygen ? 0 : 1;
+        /* an existing target (that must keep its content), where the output
+         * may replace one; once with each kind of temporary for commit-time
+         * faults, else with the unnamed one */
+        int existing_max = is_keygen || (named && !faults[f].at_commit) ? 0 : 1;
         for (int existing = 0; existing <= existing_max; existing++) {
           /* rename happens only when a target is replaced, or with the named
            * fallback; link only with an unnamed temporary (or for a key) */
@@ -808,7 +806,7 @@ static char *count_allocations(const malloc_case *mc, unsigned long *m) {
  * not made inside OpenSSL, and OpenSSL's own in runs of at most 8 (the work
  * of one of our calls, e.g. a digest). Of longer runs of OpenSSL
  * allocations (its one-time initialization, fetching an algorithm) the
- * first and last 4, and with deep set every 25th as well. */
+ * first and last 4, and with deep set every 50th as well. */
 static unsigned long schedule(const char *classes, unsigned long m, char *pick, int all, int deep) {
   size_t len = strlen(classes);
   unsigned long n_pick = 0;
@@ -821,7 +819,7 @@ static unsigned long schedule(const char *classes, unsigned long m, char *pick, 
     unsigned long j = i;
     while (j < m && j < len && classes[j] == 'c') j++;
     for (unsigned long k = i; k < j; k++)
-      if (j - i <= 8 || k < i + 4 || k + 4 >= j || (deep && (k - i) % 25 == 0)) pick[k + 1] = 1;
+      if (j - i <= 8 || k < i + 4 || k + 4 >= j || (deep && (k - i) % 50 == 0)) pick[k + 1] = 1;
     i = j;
   }
   for (unsigned long n = 1; n <= m; n++) n_pick += pick[n] != 0;
@@ -883,7 +881,7 @@ static int check_malloc_run(const malloc_case *mc, const mjob *j, const run *r, 
   if (strcmp(now, in_listing) != 0) {
     fprintf(stderr, "[%s] directory holds '%s', expected '%s'\n", what, now, in_listing);
     bad = 1;
-    char cmd[1000]; /* start the next run from a clean copy */
+    char cmd[1400]; /* start the next run from a clean copy */
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", j->dir, g_work, j->dir);
     assert_int_equal(system(cmd), 0);
   }
@@ -973,7 +971,7 @@ static void malloc_faults(const malloc_case *mc, const char *input, int deep) {
     jobs[w].n = 0;
     snprintf(jobs[w].dir, sizeof jobs[w].dir, "%s/w%d", g_root, w);
     snprintf(jobs[w].err, sizeof jobs[w].err, "%s/w%d.stderr", g_logs, w);
-    char cmd[1000];
+    char cmd[1400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", jobs[w].dir, g_work, jobs[w].dir);
     assert_int_equal(system(cmd), 0);
   }
