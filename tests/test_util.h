@@ -7,6 +7,7 @@
 #ifndef DOPPEL_TEST_UTIL_H
 #define DOPPEL_TEST_UTIL_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,21 @@ static inline void tu_run_free(tu_run *r) {
   free(r->out);
   free(r->err);
 }
+
+#ifdef O_TMPFILE /* needs _GNU_SOURCE before the first include */
+/* Can files in dir be unnamed O_TMPFILE temporaries (and be linked through
+ * /proc/self/fd)? Where not, doppel falls back to named temporaries, and
+ * tests of the unnamed kind skip. */
+static inline int tu_tmpfile_supported(const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int ok = access(proc, F_OK) == 0;
+  close(fd);
+  return ok;
+}
+#endif
 
 /* Number of entries in dir whose name starts with prefix. */
 static inline int tu_count_entries(const char *dir, const char *prefix) {

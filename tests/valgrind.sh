@@ -14,7 +14,9 @@
 #                (test_canary); slow (about 10 minutes on 2 cores)
 #     BUILD_DIR  a non-sanitized build with tests (default: build; it is
 #                configured and built when missing)
-# Not part of ctest or `bash setup.sh test` (it takes a few minutes).
+# DOPPEL_VALGRIND_ARGS adds valgrind options (e.g. --track-origins=yes to see
+# where an uninitialised value came from; it doubles the time). Not a ctest
+# test; `bash setup.sh test` runs it (without --all) after the gcc suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all=0
@@ -34,16 +36,27 @@ logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 export DOPPEL_CLI_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
---track-origins=yes --num-callers=30 --log-file=$logs/memcheck.%p.log"
+--num-callers=30 ${DOPPEL_VALGRIND_ARGS:-} --log-file=$logs/memcheck.%p.log"
 
-programs=(test_cli)
-((all)) && programs+=(test_canary test_malformed)
+jobs="$(nproc 2>/dev/null || echo 2)"
 status=0
 start=$SECONDS
-for p in "${programs[@]}"; do
-  echo "valgrind.sh: $p under memcheck"
-  "$build/$p" >"$logs/$p.out" 2>&1 || { status=1; echo "valgrind.sh: $p FAILED"; grep -v ' ok$' "$logs/$p.out" | tail -n 60; }
+# the golden cases, split over one test_cli process per core
+echo "valgrind.sh: test_cli under memcheck ($jobs shards)"
+pids=()
+for ((i = 0; i < jobs; i++)); do
+  DOPPEL_CLI_SHARD="$i/$jobs" "$build/test_cli" >"$logs/test_cli.$i.out" 2>&1 &
+  pids+=($!)
 done
+for ((i = 0; i < jobs; i++)); do
+  wait "${pids[$i]}" || { status=1; echo "valgrind.sh: test_cli shard $i/$jobs FAILED"; grep -v ' ok$' "$logs/test_cli.$i.out" | tail -n 60; }
+done
+if ((all)); then
+  for p in test_canary test_malformed; do
+    echo "valgrind.sh: $p under memcheck"
+    "$build/$p" >"$logs/$p.out" 2>&1 || { status=1; echo "valgrind.sh: $p FAILED"; grep -v ' ok$' "$logs/$p.out" | tail -n 60; }
+  done
+fi
 runs=$(find "$logs" -name 'memcheck.*.log' | wc -l)
 reports=0
 for f in "$logs"/memcheck.*.log; do
