@@ -11,7 +11,7 @@
 #   bash tests/valgrind.sh [--all] [BUILD_DIR]
 #     --all      also the malformed-input corpus (test_malformed: 71 cases x
 #                3 verbs, 100 MB inputs among them) and the canary audit
-#                (test_canary); slow (about 10 minutes on 2 cores)
+#                (test_canary): 252 runs, about 15 minutes on 2 cores
 #     BUILD_DIR  a non-sanitized build with tests (default: build; it is
 #                configured and built when missing)
 # DOPPEL_VALGRIND_ARGS adds valgrind options (e.g. --track-origins=yes to see
