@@ -3,9 +3,11 @@
 # run the demo or run every test.
 #
 #   bash setup.sh demo   install, build (release), synthesize a shop from profiles/
-#   bash setup.sh test   install, build with gcc -Werror and run the test suite;
-#                        again under ASan+UBSan; again with clang; then short
-#                        fuzz runs. Exits non-zero when anything fails.
+#   bash setup.sh test   install, build with gcc -Werror and run the test suite
+#                        (fault injection included), then the golden CLI cases
+#                        under valgrind memcheck; again under ASan+UBSan; again
+#                        with clang; then short fuzz runs. Exits non-zero when
+#                        anything fails.
 set -euo pipefail
 cd "$(dirname "$0")"
 mode="${1:-demo}"
@@ -14,10 +16,10 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
 # the tests also open doppel's HTML reports in headless Chromium, load synthetic
-# SQL into a real PostgreSQL and check profiles against the JSON Schema; the
-# demo needs none of that
+# SQL into a real PostgreSQL, check profiles against the JSON Schema and run
+# the CLI cases under valgrind; the demo needs none of that
 if [[ "$mode" == test ]]; then
-  packages+=(chromium postgresql python3-jsonschema)
+  packages+=(chromium postgresql python3-jsonschema valgrind)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -53,6 +55,8 @@ case "$mode" in
     echo "== gcc build + tests"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure -j "$jobs")
+    echo "== valgrind memcheck over the golden CLI cases"
+    bash tests/valgrind.sh build
     echo "== ASan+UBSan build + tests"
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -13,6 +13,10 @@
  * Placeholders: {FIX} fixtures dir, {KEY} a copy of the test key (mode
  * 0600), {TMP} the temp dir, {SRC} the source tree, {BIN} the doppel binary. Every case also asserts
  * that neither stdout nor stderr contains the key's bytes in hex.
+ * Environment: DOPPEL_CLI_WRAPPER runs each case's doppel under a wrapper
+ * (test_util.h; not the {BIN} runs of setup/check scripts), and
+ * DOPPEL_CLI_SHARD=i/N runs only every Nth case from the ith (both for
+ * tests/valgrind.sh).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,8 +183,20 @@ static void test_cli_cases(void **state) {
   closedir(d);
   qsort(names, n, sizeof names[0], cmp_names);
   assert_true(n >= 20);
+  /* DOPPEL_CLI_SHARD=i/N: only the cases whose index is i modulo N (so a
+   * slow wrapper such as valgrind can run N processes side by side) */
+  unsigned shard = 0, shards = 1;
+  const char *sh = getenv("DOPPEL_CLI_SHARD");
+  if (sh && (sscanf(sh, "%u/%u", &shard, &shards) != 2 || shards == 0 || shard >= shards)) {
+    fprintf(stderr, "DOPPEL_CLI_SHARD must be i/N with i < N, not '%s'\n", sh);
+    fail();
+  }
   int failures = 0;
   for (size_t i = 0; i < n; i++) {
+    if (i % shards != shard) {
+      free(names[i]);
+      continue;
+    }
     char casedir[1024];
     snprintf(casedir, sizeof casedir, "%s/%s", root, names[i]);
     int bad = run_case(casedir, names[i]);

@@ -5,10 +5,14 @@
  * lines and no final newline (exact line numbers); BOM; plain and gzip input
  * (single and concatenated members, corrupt and truncated streams); CSV
  * records with quoted newlines; format detection; over-long records in the
- * middle of the input; stdin from a file and from a pipe; output commit,
- * abort, unwritable targets, write errors, same-file refusal and the
- * signal-time removal of temporaries.
+ * middle of the input; stdin from a file and from a pipe; output commit
+ * (new and replaced targets, symlinks, modes), abort, unwritable targets,
+ * write errors, same-file refusal and the signal-time removal of
+ * temporaries, each with the unnamed O_TMPFILE temporary and with the named
+ * fallback (DOPPEL_NO_TMPFILE=1); the unnamed variants skip, with a
+ * message, where the file system has no O_TMPFILE.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -905,21 +909,69 @@ static void test_reader_differential(void **state) {
 
 /* --------------------------------------------------------------- output */
 
-static void test_output_commit(void **state) {
-  (void)state;
+/* Named-temporary fallback on (1) or off (0, the O_TMPFILE default). */
+static void set_named(int named) {
+  if (named) setenv("DOPPEL_NO_TMPFILE", "1", 1);
+  else unsetenv("DOPPEL_NO_TMPFILE");
+}
+
+/* Does this process hold an unnamed (O_TMPFILE) file of g_dir open? Its
+ * /proc/self/fd link reads "<dir>/#<inode> (deleted)". */
+static int holds_unnamed_in_dir(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return 0;
+  char want[300];
+  snprintf(want, sizeof want, "%s/#", g_dir);
+  int found = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    char lp[300], target[600];
+    snprintf(lp, sizeof lp, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(lp, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (strncmp(target, want, strlen(want)) == 0 && strstr(target, " (deleted)")) found = 1;
+  }
+  closedir(d);
+  return found;
+}
+
+/* Skip an unnamed-temporary test where g_dir cannot have them. */
+static void need_unnamed(const char *test) {
+  int fd = open(g_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int ok = fd >= 0 && access(proc, F_OK) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok) {
+    fprintf(stderr, "%s: skipped: no O_TMPFILE in %s (doppel uses named temporaries there)\n", test, g_dir);
+    skip();
+  }
+}
+
+static void output_commit(int named) {
+  set_named(named);
   const char *p = path_of("out.jsonl");
   doppel_output *o = NULL;
   doppel_diag diag;
   size_t before = count_dir_entries();
   assert_int_equal(doppel_output_open(&o, p, NULL, 0, &diag), DOPPEL_OK);
   const char *tmp = doppel_output_temp_path(o);
-  assert_non_null(tmp);
-  char want_prefix[512];
-  snprintf(want_prefix, sizeof want_prefix, "%s/.out.jsonl.", g_dir);
-  assert_memory_equal(tmp, want_prefix, strlen(want_prefix));
-  assert_string_equal(tmp + strlen(tmp) - 4, ".tmp");
-  assert_int_equal(strlen(tmp), strlen(want_prefix) + 6 + 4);
-  assert_int_equal(access(tmp, F_OK), 0);
+  if (named) {
+    assert_non_null(tmp);
+    char want_prefix[512];
+    snprintf(want_prefix, sizeof want_prefix, "%s/.out.jsonl.", g_dir);
+    assert_memory_equal(tmp, want_prefix, strlen(want_prefix));
+    assert_string_equal(tmp + strlen(tmp) - 4, ".tmp");
+    assert_int_equal(strlen(tmp), strlen(want_prefix) + 6 + 4);
+    assert_int_equal(access(tmp, F_OK), 0);
+    assert_int_equal(count_dir_entries(), before + 1);
+  } else {
+    /* nothing in the directory at all: the temporary has no name */
+    assert_null(tmp);
+    assert_int_equal(count_dir_entries(), before);
+    assert_true(holds_unnamed_in_dir());
+  }
   assert_int_not_equal(access(p, F_OK), 0);
 
   /* small writes, then one larger than the buffer */
@@ -931,7 +983,9 @@ static void test_output_commit(void **state) {
   assert_int_equal(doppel_output_write(o, "", 0, &diag), DOPPEL_OK);
   assert_int_equal(doppel_output_write(o, blob, big, &diag), DOPPEL_OK);
   for (int i = 0; i < 1000; i++) assert_int_equal(doppel_output_write(o, "0123456789", 10, &diag), DOPPEL_OK);
+  if (!named) assert_int_equal(count_dir_entries(), before);
   assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_OK);
+  assert_false(holds_unnamed_in_dir());
 
   size_t len;
   char *got_data = slurp(p, &len);
@@ -944,36 +998,87 @@ static void test_output_commit(void **state) {
   assert_false(dir_has_temp());
   assert_int_equal(count_dir_entries(), before + 1);
 
-  /* mode: 0666 minus umask */
+  /* mode: 0666 minus umask, also under a stricter umask */
   mode_t um = umask(022);
   umask(um);
   struct stat st;
   assert_int_equal(stat(p, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0666 & ~um);
+  mode_t old_um = umask(077);
+  assert_int_equal(doppel_output_open(&o, path_of("private.jsonl"), NULL, 0, &diag), DOPPEL_OK);
+  assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_OK);
+  umask(old_um);
+  assert_int_equal(stat(path_of("private.jsonl"), &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  assert_int_equal(st.st_size, 0);
+  unlink(path_of("private.jsonl"));
 
-  /* replacing an existing file */
+  /* replacing an existing file: atomically (a reader of the old file keeps
+   * the old content; the new one is another inode) */
+  int old_fd = open(p, O_RDONLY);
+  assert_true(old_fd >= 0);
+  struct stat old_st;
+  assert_int_equal(fstat(old_fd, &old_st), 0);
   assert_int_equal(doppel_output_open(&o, p, NULL, 0, &diag), DOPPEL_OK);
   assert_int_equal(doppel_output_write(o, "new\n", 4, &diag), DOPPEL_OK);
+  got_data = slurp(p, &len); /* untouched until commit */
+  assert_int_equal(len, 6 + big + 10000);
+  free(got_data);
   assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_OK);
   got_data = slurp(p, &len);
   assert_int_equal(len, 4);
   assert_memory_equal(got_data, "new\n", 4);
   free(got_data);
+  assert_int_equal(stat(p, &st), 0);
+  assert_true(st.st_ino != old_st.st_ino);
+  char head[6];
+  assert_int_equal(pread(old_fd, head, 6, 0), 6);
+  assert_memory_equal(head, "hello\n", 6);
+  close(old_fd);
   assert_false(dir_has_temp());
+  assert_int_equal(count_dir_entries(), before + 1);
+
+  /* replacing a symlink replaces the link, not the file it points to */
+  write_str("pointed.jsonl", "pointed\n");
+  assert_int_equal(symlink(path_of("pointed.jsonl"), path_of("sym.jsonl")), 0);
+  assert_int_equal(doppel_output_open(&o, path_of("sym.jsonl"), NULL, 0, &diag), DOPPEL_OK);
+  assert_int_equal(doppel_output_write(o, "via link\n", 9, &diag), DOPPEL_OK);
+  assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_OK);
+  assert_int_equal(lstat(path_of("sym.jsonl"), &st), 0);
+  assert_true(S_ISREG(st.st_mode));
+  got_data = slurp(path_of("pointed.jsonl"), &len);
+  assert_int_equal(len, 8);
+  free(got_data);
+  unlink(path_of("sym.jsonl"));
+  unlink(path_of("pointed.jsonl"));
   free(blob);
   unlink(p);
+  set_named(0);
 }
 
-static void test_output_abort(void **state) {
+static void test_output_commit(void **state) {
   (void)state;
+  need_unnamed("test_output_commit");
+  output_commit(0);
+}
+
+static void test_output_commit_named(void **state) {
+  (void)state;
+  output_commit(1);
+}
+
+static void output_abort(int named) {
+  set_named(named);
   const char *p = path_of("aborted.csv");
   doppel_output *o = NULL;
   doppel_diag diag;
   size_t before = count_dir_entries();
   assert_int_equal(doppel_output_open(&o, p, NULL, 0, &diag), DOPPEL_OK);
   assert_int_equal(doppel_output_write(o, "a,b\n", 4, &diag), DOPPEL_OK);
-  assert_true(dir_has_temp());
+  assert_int_equal(dir_has_temp(), named);
+  assert_int_equal(holds_unnamed_in_dir(), !named);
   doppel_output_abort(o);
+  assert_false(holds_unnamed_in_dir());
   assert_int_not_equal(access(p, F_OK), 0);
   assert_false(dir_has_temp());
   assert_int_equal(count_dir_entries(), before);
@@ -990,6 +1095,20 @@ static void test_output_abort(void **state) {
   assert_int_equal(len, 4);
   assert_memory_equal(d, "old\n", 4);
   free(d);
+  unlink(p);
+  assert_false(dir_has_temp());
+  set_named(0);
+}
+
+static void test_output_abort(void **state) {
+  (void)state;
+  need_unnamed("test_output_abort");
+  output_abort(0);
+}
+
+static void test_output_abort_named(void **state) {
+  (void)state;
+  output_abort(1);
 }
 
 static void test_output_errors(void **state) {
@@ -1036,28 +1155,34 @@ static void test_output_errors(void **state) {
     assert_string_equal(diag.text, "cannot write '<stdout>': No space left on device");
   }
 
-  /* a write failure (file size limit) removes the temporary, no target */
-  struct rlimit old, lim;
-  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-  void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
-  lim = old;
-  lim.rlim_cur = 100000;
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-  p = path_of("toobig.jsonl");
-  assert_int_equal(doppel_output_open(&o, p, NULL, 0, &diag), DOPPEL_OK);
-  char chunk[4096];
-  memset(chunk, 'z', sizeof chunk);
-  doppel_status st = DOPPEL_OK;
-  for (int i = 0; i < 200 && st == DOPPEL_OK; i++) st = doppel_output_write(o, chunk, sizeof chunk, &diag);
-  assert_int_equal(st, DOPPEL_E_IO);
-  assert_non_null(strstr(diag.text, "toobig.jsonl': File too large"));
-  assert_int_equal(doppel_output_write(o, "x", 1, &diag), DOPPEL_E_IO); /* sticky */
-  assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_E_IO);
-  assert_non_null(strstr(diag.text, "cannot write '"));
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-  signal(SIGXFSZ, oldsig);
-  assert_int_not_equal(access(p, F_OK), 0);
-  assert_false(dir_has_temp());
+  /* a write failure (file size limit) removes the temporary, no target;
+   * with either kind of temporary */
+  for (int named = 0; named < 2; named++) {
+    set_named(named);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 100000;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    p = path_of("toobig.jsonl");
+    assert_int_equal(doppel_output_open(&o, p, NULL, 0, &diag), DOPPEL_OK);
+    char chunk[4096];
+    memset(chunk, 'z', sizeof chunk);
+    doppel_status st = DOPPEL_OK;
+    for (int i = 0; i < 200 && st == DOPPEL_OK; i++) st = doppel_output_write(o, chunk, sizeof chunk, &diag);
+    assert_int_equal(st, DOPPEL_E_IO);
+    assert_non_null(strstr(diag.text, "toobig.jsonl': File too large"));
+    assert_int_equal(doppel_output_write(o, "x", 1, &diag), DOPPEL_E_IO); /* sticky */
+    assert_int_equal(doppel_output_commit(o, &diag), DOPPEL_E_IO);
+    assert_non_null(strstr(diag.text, "cannot write '"));
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    assert_int_not_equal(access(p, F_OK), 0);
+    assert_false(dir_has_temp());
+    assert_false(holds_unnamed_in_dir());
+  }
+  set_named(0);
 }
 
 static void test_output_same_file(void **state) {
@@ -1099,6 +1224,7 @@ static void test_output_same_file(void **state) {
 
 static void test_output_signal_cleanup(void **state) {
   (void)state;
+  set_named(1);
   doppel_output *a = NULL, *b = NULL;
   doppel_diag diag;
   assert_int_equal(doppel_output_open(&a, path_of("a.jsonl"), NULL, 0, &diag), DOPPEL_OK);
@@ -1130,6 +1256,24 @@ static void test_output_signal_cleanup(void **state) {
   doppel_output_remove_temporaries();
   assert_int_equal(access(path_of("c.jsonl"), F_OK), 0);
   assert_int_equal(access(path_of("d.jsonl"), F_OK), 0);
+  unlink(path_of("c.jsonl"));
+  unlink(path_of("d.jsonl"));
+
+  /* unnamed temporaries need no cleanup: removal leaves them working */
+  set_named(0);
+  need_unnamed("test_output_signal_cleanup (unnamed part)");
+  assert_int_equal(doppel_output_open(&a, path_of("e.jsonl"), NULL, 0, &diag), DOPPEL_OK);
+  assert_null(doppel_output_temp_path(a));
+  assert_int_equal(doppel_output_write(a, "e\n", 2, &diag), DOPPEL_OK);
+  doppel_output_remove_temporaries();
+  assert_int_equal(count_dir_entries(), 0);
+  assert_int_equal(doppel_output_commit(a, &diag), DOPPEL_OK);
+  assert_int_equal(count_dir_entries(), 1);
+  size_t len;
+  char *d = slurp(path_of("e.jsonl"), &len);
+  assert_int_equal(len, 2);
+  assert_memory_equal(d, "e\n", 2);
+  free(d);
 }
 
 int main(void) {
@@ -1148,7 +1292,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_shared_data, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reader_differential, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_commit, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_output_commit_named, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_abort, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_output_abort_named, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_same_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_output_signal_cleanup, setup, teardown),

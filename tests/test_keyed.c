@@ -271,8 +271,11 @@ static void test_hkdf_rfc5869(void **state) {
 
 /* ---- key generation -------------------------------------------------- */
 
-static void test_keygen(void **state) {
-  (void)state;
+/* Key generation with an unnamed O_TMPFILE file (named = 0) or the named
+ * temporary fallback (named = 1, DOPPEL_NO_TMPFILE=1). */
+static void keygen(int named) {
+  if (named) setenv("DOPPEL_NO_TMPFILE", "1", 1);
+  else unsetenv("DOPPEL_NO_TMPFILE");
   char path[512], buf[256];
   size_t len;
   doppel_diag diag;
@@ -358,6 +361,17 @@ static void test_keygen(void **state) {
 
   assert_int_equal(doppel_key_generate(NULL, &diag), DOPPEL_E_USAGE);
   assert_int_equal(doppel_key_generate("", NULL), DOPPEL_E_USAGE);
+  unsetenv("DOPPEL_NO_TMPFILE");
+}
+
+static void test_keygen(void **state) {
+  (void)state;
+  keygen(0);
+}
+
+static void test_keygen_named(void **state) {
+  (void)state;
+  keygen(1);
 }
 
 /* ---- key loading ------------------------------------------------------- */
@@ -938,6 +952,7 @@ int main(void) {
       cmocka_unit_test(test_hmac_edge),
       cmocka_unit_test(test_hkdf_rfc5869),
       cmocka_unit_test_setup(test_keygen, test_setup),
+      cmocka_unit_test_setup(test_keygen_named, test_setup),
       cmocka_unit_test_setup(test_load_ok_variants, test_setup),
       cmocka_unit_test_setup(test_load_permissions, test_setup),
       cmocka_unit_test_setup(test_load_bad_format, test_setup),

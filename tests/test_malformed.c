@@ -14,6 +14,8 @@
  * Small inputs are fixtures in fixtures/malformed/; large or binary ones
  * (100 MB line, deep nesting, gzip variants) are generated into the case's
  * temporary directory. To extend to a later verb, add a column to `verbs`.
+ * DOPPEL_CLI_WRAPPER (shell words) runs every doppel under a wrapper such
+ * as valgrind, with a 600 s timeout instead of 60 (tests/valgrind.sh --all).
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -420,8 +422,10 @@ static int run_one(const mcase *c, int verb) {
   snprintf(op, sizeof op, "%s/stdout", root);
   snprintf(ep, sizeof ep, "%s/stderr", root);
   snprintf(inp, sizeof inp, "%s", strcmp(inputs, "-") ? "/dev/null" : at(dir, c->input));
-  snprintf(cmd, sizeof cmd, "cd '%s' && timeout 60 '%s' %s %s -o '%s' --key '%s' %s <'%s' >'%s' 2>'%s'", dir,
-           DOPPEL_CLI_PATH, verbs[verb], inputs, out, key, c->extra ? c->extra : "", inp, op, ep);
+  const char *wrap = getenv("DOPPEL_CLI_WRAPPER"); /* e.g. valgrind (tests/valgrind.sh) */
+  snprintf(cmd, sizeof cmd, "cd '%s' && timeout %d %s '%s' %s %s -o '%s' --key '%s' %s <'%s' >'%s' 2>'%s'",
+           dir, wrap ? 600 : 60, wrap ? wrap : "", DOPPEL_CLI_PATH, verbs[verb], inputs, out, key,
+           c->extra ? c->extra : "", inp, op, ep);
   int st = system(cmd);
   int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   char *err = tu_read_file(ep, NULL);

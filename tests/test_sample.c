@@ -219,6 +219,22 @@ static void test_users_n(void **state) {
   assert_int_equal(s.users_kept, 50);
   char *got2 = tu_read_file(out2, NULL);
   assert_string_equal(got, got2);
+  free(got2);
+  assert_int_equal(tu_count_entries(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "doppel-sample-"), 0);
+  /* the same with the named stdin copy (no O_TMPFILE): removed at the end */
+  setenv("DOPPEL_NO_TMPFILE", "1", 1);
+  saved = dup(0);
+  fd = open(in, O_RDONLY);
+  assert_true(fd >= 0 && saved >= 0);
+  dup2(fd, 0);
+  close(fd);
+  s = run_ok(&o);
+  dup2(saved, 0);
+  close(saved);
+  unsetenv("DOPPEL_NO_TMPFILE");
+  assert_int_equal(s.users_kept, 50);
+  got2 = tu_read_file(out2, NULL);
+  assert_string_equal(got, got2);
   free(got);
   free(got2);
   assert_int_equal(tu_count_entries(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", "doppel-sample-"), 0);

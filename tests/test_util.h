@@ -1,11 +1,13 @@
 /*
  * test_util.h — small helpers shared by the test programs: temporary
  * directories, whole-file reads, the fixed test key, and running the CLI
- * with captured stdout/stderr/exit code. Header-only (static functions).
+ * with captured stdout/stderr/exit code (optionally under a wrapper such as
+ * valgrind: DOPPEL_CLI_WRAPPER). Header-only (static functions).
  */
 #ifndef DOPPEL_TEST_UTIL_H
 #define DOPPEL_TEST_UTIL_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +80,17 @@ typedef struct tu_run {
 } tu_run;
 
 /* Run `doppel <args>` through /bin/sh in dir, stdin from stdin_path (or
- * /dev/null). args is shell text (quote it yourself). */
+ * /dev/null). args is shell text (quote it yourself). When the environment
+ * variable DOPPEL_CLI_WRAPPER is set, its value (shell words) is put before
+ * the binary, e.g. "valgrind --error-exitcode=99" (tests/valgrind.sh). */
 static inline tu_run tu_cli(const char *dir, const char *args, const char *stdin_path) {
   tu_run r = {0, NULL, 0, NULL};
   char cmd[8192], op[512], ep[512];
+  const char *wrap = getenv("DOPPEL_CLI_WRAPPER");
   snprintf(op, sizeof op, "%s/.stdout", dir);
   snprintf(ep, sizeof ep, "%s/.stderr", dir);
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s <'%s' >'%s' 2>'%s'", dir, DOPPEL_CLI_PATH, args,
-           stdin_path ? stdin_path : "/dev/null", op, ep);
+  snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s <'%s' >'%s' 2>'%s'", dir, wrap ? wrap : "",
+           DOPPEL_CLI_PATH, args, stdin_path ? stdin_path : "/dev/null", op, ep);
   int st = system(cmd);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   r.out = tu_read_file(op, &r.out_len);
@@ -99,6 +104,21 @@ static inline void tu_run_free(tu_run *r) {
   free(r->out);
   free(r->err);
 }
+
+#ifdef O_TMPFILE /* needs _GNU_SOURCE before the first include */
+/* Can files in dir be unnamed O_TMPFILE temporaries (and be linked through
+ * /proc/self/fd)? Where not, doppel falls back to named temporaries, and
+ * tests of the unnamed kind skip. */
+static inline int tu_tmpfile_supported(const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return 0;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int ok = access(proc, F_OK) == 0;
+  close(fd);
+  return ok;
+}
+#endif
 
 /* Number of entries in dir whose name starts with prefix. */
 static inline int tu_count_entries(const char *dir, const char *prefix) {

@@ -14,9 +14,12 @@
  *
  * Output: doppel_output_open() writes to a temporary file in the target's
  * directory (or to stdout for "-"); doppel_output_commit() flushes, fsyncs
- * and renames it into place; doppel_output_abort() removes it. A failed or
- * interrupted run therefore never leaves a partial output file under the
- * target name.
+ * and puts it into place atomically; doppel_output_abort() removes it. A
+ * failed or interrupted run therefore never leaves a partial output file
+ * under the target name. On Linux the temporary is unnamed (O_TMPFILE), so
+ * nothing is left behind even after SIGKILL; elsewhere (or with the
+ * environment variable DOPPEL_NO_TMPFILE=1) it is a hidden named file that
+ * a SIGINT/SIGTERM handler removes with doppel_output_remove_temporaries().
  *
  * Thread safety: one reader or output per thread.
  */
@@ -82,17 +85,24 @@ void doppel_reader_free(doppel_reader *r);
 
 typedef struct doppel_output doppel_output;
 
-/* Open path for writing ("-" = stdout). A file is created as a hidden
- * temporary (".NAME.XXXXXX.tmp", mode 0666 minus umask) in path's directory.
- * Refuses (DOPPEL_E_SAME_FILE) when path names the same file as any of
- * inputs[0..n_inputs) (compared by device and inode, then by real path). */
+/* Open path for writing ("-" = stdout). A regular-file target is written to
+ * a temporary in path's directory: an unnamed O_TMPFILE file where the file
+ * system supports it, else a hidden ".NAME.XXXXXX.tmp" (O_CREAT|O_EXCL);
+ * either way created with mode 0666 minus umask. An existing non-regular
+ * target (device, FIFO) is written in place. Refuses (DOPPEL_E_SAME_FILE)
+ * when path names the same file as any of inputs[0..n_inputs) (compared by
+ * device and inode, then by real path). DOPPEL_E_IO names path and gives the
+ * OS error; DOPPEL_E_NOMEM when out of memory. *out is NULL on failure. */
 doppel_status doppel_output_open(doppel_output **out, const char *path,
                                  const char *const *inputs, size_t n_inputs,
                                  doppel_diag *diag);
 /* Buffered write. DOPPEL_E_IO (e.g. disk full) with the OS error text. */
 doppel_status doppel_output_write(doppel_output *o, const void *p, size_t n, doppel_diag *diag);
-/* Flush, fsync, rename into place and free o (also on failure, after
- * removing the temporary file). For stdout: flush and check for errors. */
+/* Flush, fsync and put the temporary into place, then fsync the directory,
+ * and free o (also on failure, after removing the temporary). A new target
+ * is linked into place (an unnamed temporary) or renamed there; an existing
+ * target is replaced atomically by rename(2), so readers see the old or the
+ * new file, never a mix. For stdout: flush and check for errors. */
 doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag);
 /* Make a file output readable and writable by its owner only (mode 0600),
  * before anything is written: for outputs that hold raw personal data such
@@ -100,13 +110,15 @@ doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag);
 doppel_status doppel_output_restrict(doppel_output *o, doppel_diag *diag);
 /* Remove the temporary file and free o. NULL is a no-op. */
 void doppel_output_abort(doppel_output *o);
-/* Remove every temporary output file of this process that is still open
- * (neither committed nor aborted). Async-signal-safe: meant for a SIGINT /
- * SIGTERM handler, so an interrupted run leaves no temporary behind. */
+/* Remove every named temporary output file of this process that is still
+ * open (neither committed nor aborted). Async-signal-safe: meant for a
+ * SIGINT / SIGTERM handler, so an interrupted run leaves no temporary behind
+ * (unnamed temporaries need no removal: the kernel frees them when the
+ * process ends). */
 void doppel_output_remove_temporaries(void);
-/* Temporary file path (NULL for stdout, and for an existing non-regular
- * target such as a device or FIFO, which is written in place); for
- * signal-time cleanup. */
+/* Path of the named temporary file, NULL when there is none: for stdout, an
+ * existing non-regular target (written in place), and an unnamed (O_TMPFILE)
+ * temporary, which has no name until commit. For tests and diagnostics. */
 const char *doppel_output_temp_path(const doppel_output *o);
 
 #ifdef __cplusplus

@@ -41,8 +41,16 @@ extern "C" {
 typedef struct doppel_key doppel_key;
 
 /* Write a new random key (RAND_bytes) to path with mode 0600. Refuses an
- * existing path (DOPPEL_E_EXISTS); writes via a temporary file + rename. */
+ * existing path (DOPPEL_E_EXISTS); writes an unnamed O_TMPFILE file (or,
+ * where unsupported, a named temporary) and links it into place, so a
+ * failed or killed run leaves no file behind. */
 doppel_status doppel_key_generate(const char *path, doppel_diag *diag);
+
+/* As doppel_key_generate(), and hand out the new key (*out, owned by the
+ * caller; NULL on failure). The key and its id are made before the file is
+ * written, so a failure (out of memory included) leaves no file, and a
+ * success needs no reload to tell the key id. */
+doppel_status doppel_key_create(doppel_key **out, const char *path, doppel_diag *diag);
 
 /* Load a key from path; when path is NULL, from the file named by the
  * environment variable DOPPEL_KEY_FILE. Checks permissions and format
@@ -50,10 +58,13 @@ doppel_status doppel_key_generate(const char *path, doppel_diag *diag);
  * content). */
 doppel_status doppel_key_load(doppel_key **out, const char *path, doppel_diag *diag);
 
-/* Build a key from raw bytes (tests, embedding). len must be 32. */
+/* Build a key from raw bytes (tests, embedding). len must be 32. Also
+ * computes the key id: DOPPEL_E_NOMEM or DOPPEL_E_CRYPTO when OpenSSL
+ * fails. */
 doppel_status doppel_key_from_bytes(doppel_key **out, const uint8_t *bytes, size_t len);
 
-/* Key id as 16 lowercase hex characters + NUL into out (>= 17 bytes). */
+/* Key id as 16 lowercase hex characters + NUL into out (>= 17 bytes);
+ * computed when the key was made, so this cannot fail ("" for NULL). */
 void doppel_key_id(const doppel_key *key, char *out);
 
 /* Wipe and free. NULL is a no-op. */

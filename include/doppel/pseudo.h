@@ -58,7 +58,11 @@ typedef struct doppel_policy doppel_policy;
 
 /* Parse a policy document. source names it in messages. Errors:
  * DOPPEL_E_POLICY naming the rule ("rule 3 (path 'x'): unknown action 'hsh'"),
- * DOPPEL_E_IO for unreadable files. */
+ * DOPPEL_E_IO for unreadable files, DOPPEL_E_NOMEM when out of memory. The
+ * first call installs jansson allocation functions (json_set_alloc_funcs)
+ * that forward to the ones installed before and let a failed allocation be
+ * detected (jansson does not report them all); install your own, if any,
+ * before it. */
 doppel_status doppel_policy_parse(doppel_policy **out, const char *json, size_t len,
                                   const char *source, doppel_diag *diag);
 doppel_status doppel_policy_load(doppel_policy **out, const char *path, doppel_diag *diag);

@@ -60,7 +60,9 @@ typedef enum doppel_sample_mode {
 } doppel_sample_mode;
 
 /* u: the first 8 bytes (big-endian) of the keyed digest of id[0..len).
- * k must be a doppel_keyed for domain DOPPEL_SAMPLE_DOMAIN. */
+ * k must be a doppel_keyed for domain DOPPEL_SAMPLE_DOMAIN. Returns
+ * UINT64_MAX (a user no rate below 1 keeps) when the digest fails (out of
+ * memory); callers that must tell that apart use doppel_keyed_digest(). */
 uint64_t doppel_sample_user_hash(doppel_keyed *k, const void *id, size_t len);
 /* 1 iff u < rate * 2^64, exactly (rate >= 1 keeps all, rate <= 0 or NaN none). */
 int doppel_sample_rate_keeps(uint64_t u, double rate);

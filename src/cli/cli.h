@@ -44,7 +44,8 @@ typedef struct cli_command {
 
 /* Parse argv[1..] against opts (sorted by name for help). Positional
  * arguments are collected into pos (argv storage). Returns 0, 2 on a usage
- * error (message printed), or -1 when --help was printed (exit 0). */
+ * error (message printed), 1 when out of memory (message printed), or -1
+ * when --help was printed (exit 0). */
 int cli_parse(const cli_command *cmd, const cli_option *opts, size_t n_opts, int argc, char **argv,
               char ***pos, size_t *n_pos);
 void cli_print_help(const cli_command *cmd, const cli_option *opts, size_t n_opts);
@@ -63,7 +64,8 @@ void cli_progress_done(void);
 /* "1,234,567" */
 const char *cli_thousands(uint64_t v, char *buf, size_t size);
 
-/* Remove temporary outputs and exit on SIGINT/SIGTERM/SIGHUP. */
+/* On SIGINT/SIGTERM/SIGHUP/SIGPIPE (those not ignored at start): remove
+ * named temporary outputs, then die by that signal. */
 void cli_install_signal_handlers(void);
 
 int cmd_keygen(int argc, char **argv);

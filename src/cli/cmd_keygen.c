@@ -35,9 +35,8 @@ int cmd_keygen(int argc, char **argv) {
   }
   doppel_diag d;
   doppel_diag_clear(&d);
-  if (doppel_key_generate(output, &d) != DOPPEL_OK) return cli_diag_error(&d);
   doppel_key *key = NULL;
-  if (doppel_key_load(&key, output, &d) != DOPPEL_OK) return cli_diag_error(&d);
+  if (doppel_key_create(&key, output, &d) != DOPPEL_OK) return cli_diag_error(&d);
   char id[DOPPEL_KEY_ID_HEX + 1];
   doppel_key_id(key, id);
   doppel_key_free(key);

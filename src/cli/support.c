@@ -1,7 +1,10 @@
 /*
  * support.c — CLI plumbing shared by every verb: the option-table parser and
  * help generator, message helpers with a fixed "doppel <verb>: " prefix, the
- * terminal progress line, and signal-time cleanup of temporary outputs.
+ * terminal progress line, and signal-time cleanup of temporary outputs:
+ * SIGINT, SIGTERM, SIGHUP and SIGPIPE (unless ignored when doppel started)
+ * remove the named temporaries still open, then end the process by the same
+ * signal. Unnamed (O_TMPFILE) temporaries need no cleanup at all.
  */
 #include <errno.h>
 #include <signal.h>
@@ -92,14 +95,17 @@ static void on_signal(int sig) {
 }
 
 void cli_install_signal_handlers(void) {
-  struct sigaction sa;
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+  struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-  sigaction(SIGPIPE, &sa, NULL);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+    /* a signal ignored by whoever started us (nohup, a background job's
+     * SIGINT) stays ignored */
+    if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    sigaction(sigs[i], &sa, NULL);
+  }
 }
 
 /* ---- options ---- */
@@ -165,7 +171,7 @@ int cli_parse(const cli_command *cmd, const cli_option *opts, size_t n_opts, int
   *n_pos = 0;
   if (!*pos) {
     cli_error("out of memory");
-    return 2;
+    return 1; /* a resource error, not a usage error */
   }
   int only_pos = 0;
   for (int i = 1; i < argc; i++) {

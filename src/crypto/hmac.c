@@ -16,6 +16,13 @@
  * test suite checks it against EVP_MAC HMAC. The subkey itself is wiped as
  * soon as the pad states are built; the states are wiped by OpenSSL when
  * their contexts are freed.
+ *
+ * Failures: entry points check dp_crypto_ready() before their first OpenSSL
+ * call, and report an OpenSSL failure caused by a failed allocation as
+ * DOPPEL_E_NOMEM rather than DOPPEL_E_CRYPTO (dp_crypto_failure()). To tell,
+ * the first dp_crypto_ready() installs OpenSSL memory functions that note a
+ * failed allocation (CRYPTO_set_mem_functions; only when nobody has
+ * customized them and OpenSSL has not allocated yet, else nothing changes).
  */
 #include "core/diag.h"
 #include "crypto/crypto_int.h"
@@ -27,6 +34,9 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +51,58 @@ static const char subkey_info_prefix[] = "pseudonym:";
  * HKDF info limit of OpenSSL 3.0. */
 #define DOMAIN_MAX 512
 
+/* OpenSSL's allocation functions, installed before its first allocation
+ * when nobody customized them: plain malloc/realloc/free (what OpenSSL's
+ * defaults call) that remember a failure. OpenSSL 3.0 swallows some failed
+ * allocations (building its name map, for one) and fails a later fetch as
+ * "unsupported"; the flag lets that be reported as out of memory. */
+static volatile sig_atomic_t ossl_alloc_failed;
+static pthread_once_t ossl_hooks_once = PTHREAD_ONCE_INIT;
+
+static void *ossl_malloc(size_t n, const char *file, int line) {
+  (void)file;
+  (void)line;
+  void *p = malloc(n);
+  if (!p && n) ossl_alloc_failed = 1;
+  return p;
+}
+
+static void *ossl_realloc(void *q, size_t n, const char *file, int line) {
+  (void)file;
+  (void)line;
+  void *p = realloc(q, n);
+  if (!p && n) ossl_alloc_failed = 1;
+  return p;
+}
+
+static void ossl_free(void *p, const char *file, int line) {
+  (void)file;
+  (void)line;
+  free(p);
+}
+
+static void ossl_hooks_install(void) {
+  CRYPTO_malloc_fn m;
+  CRYPTO_realloc_fn r;
+  CRYPTO_free_fn f;
+  CRYPTO_get_mem_functions(&m, &r, &f);
+  if (m == CRYPTO_malloc && r == CRYPTO_realloc && f == CRYPTO_free)
+    (void)CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free); /* 0: too late, fine */
+}
+
+int dp_crypto_ready(void) {
+  pthread_once(&ossl_hooks_once, ossl_hooks_install);
+  return OPENSSL_init_crypto(0, NULL) == 1 && OSSL_LIB_CTX_get0_global_default() != NULL;
+}
+
+doppel_status dp_crypto_failure(void) {
+  int nomem = errno == ENOMEM || ossl_alloc_failed;
+  unsigned long e;
+  while ((e = ERR_get_error()) != 0)
+    if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE) nomem = 1;
+  return nomem ? DOPPEL_E_NOMEM : DOPPEL_E_CRYPTO;
+}
+
 /* Stand-in for a NULL pointer with length 0: EVP_MAC HMAC and OSSL_PARAM
  * octet strings reject (NULL, 0) but accept (non-NULL, 0). */
 static const uint8_t empty_input[1] = {0};
@@ -49,6 +111,8 @@ doppel_status doppel_hmac_sha256(const uint8_t *key, size_t key_len, const void 
                                  size_t msg_len, uint8_t out[32]) {
   if (!out || (!key && key_len) || (!msg && msg_len)) return DOPPEL_E_USAGE;
   if (!key) key = empty_input;
+  if (!dp_crypto_ready()) return dp_crypto_failure();
+  errno = 0;
   char digest_name[] = "SHA256";
   OSSL_PARAM params[2];
   params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0);
@@ -60,13 +124,11 @@ doppel_status doppel_hmac_sha256(const uint8_t *key, size_t key_len, const void 
   int ok = ctx != NULL && EVP_MAC_init(ctx, key, key_len, params) == 1 &&
            (msg_len == 0 || EVP_MAC_update(ctx, msg, msg_len) == 1) &&
            EVP_MAC_final(ctx, out, &n, SHA256_LEN) == 1 && n == SHA256_LEN;
+  doppel_status st = ok ? DOPPEL_OK : dp_crypto_failure();
   EVP_MAC_CTX_free(ctx);
   EVP_MAC_free(mac);
-  if (!ok) {
-    OPENSSL_cleanse(out, SHA256_LEN);
-    ERR_clear_error();
-    return DOPPEL_E_CRYPTO;
-  }
+  if (!ok) OPENSSL_cleanse(out, SHA256_LEN);
+  return st;
   return DOPPEL_OK;
 }
 
@@ -81,6 +143,8 @@ doppel_status doppel_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8
     return DOPPEL_E_USAGE;
   }
   if (!ikm) ikm = empty_input;
+  if (!dp_crypto_ready()) return dp_crypto_failure();
+  errno = 0;
   char digest_name[] = "SHA256";
   OSSL_PARAM params[5];
   OSSL_PARAM *p = params;
@@ -99,13 +163,11 @@ doppel_status doppel_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8
   EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
   EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
   int ok = ctx != NULL && EVP_KDF_derive(ctx, out, out_len, params) == 1;
+  doppel_status st = ok ? DOPPEL_OK : dp_crypto_failure();
   EVP_KDF_CTX_free(ctx);
   EVP_KDF_free(kdf);
-  if (!ok) {
-    OPENSSL_cleanse(out, out_len);
-    ERR_clear_error();
-    return DOPPEL_E_CRYPTO;
-  }
+  if (!ok) OPENSSL_cleanse(out, out_len);
+  return st;
   return DOPPEL_OK;
 }
 
@@ -149,7 +211,8 @@ doppel_status doppel_keyed_new(doppel_keyed **out, const doppel_key *key, const 
                                         (const uint8_t *)subkey_salt, sizeof subkey_salt - 1,
                                         info, plen + dlen, subkey, sizeof subkey);
   if (st != DOPPEL_OK) {
-    return dp_diag_set(diag, st, NULL, 0, 0, "cannot derive the subkey of domain '%s'", domain);
+    return dp_diag_set(diag, st, NULL, 0, 0, "cannot derive the subkey of domain '%s': %s", domain,
+                       doppel_strerror(st));
   }
 
   doppel_keyed *k = calloc(1, sizeof *k);
@@ -157,6 +220,7 @@ doppel_status doppel_keyed_new(doppel_keyed **out, const doppel_key *key, const 
     OPENSSL_cleanse(subkey, sizeof subkey);
     return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   }
+  errno = 0;
   k->md = EVP_MD_fetch(NULL, "SHA256", NULL);
   k->inner = EVP_MD_CTX_new();
   k->outer = EVP_MD_CTX_new();
@@ -165,10 +229,10 @@ doppel_status doppel_keyed_new(doppel_keyed **out, const doppel_key *key, const 
            absorb_pad(k->inner, k->md, subkey, 0x36) && absorb_pad(k->outer, k->md, subkey, 0x5c);
   OPENSSL_cleanse(subkey, sizeof subkey);
   if (!ok) {
+    st = dp_crypto_failure();
     doppel_keyed_free(k);
-    ERR_clear_error();
-    return dp_diag_set(diag, DOPPEL_E_CRYPTO, NULL, 0, 0,
-                       "cannot set up HMAC-SHA256 for domain '%s'", domain);
+    return dp_diag_set(diag, st, NULL, 0, 0, "cannot set up HMAC-SHA256 for domain '%s': %s",
+                       domain, doppel_strerror(st));
   }
   *out = k;
   return DOPPEL_OK;
@@ -178,6 +242,7 @@ doppel_status doppel_keyed_digest(doppel_keyed *k, const void *value, size_t len
                                   uint8_t digest[32]) {
   if (!k || !digest || (!value && len)) return DOPPEL_E_USAGE;
   if (len > UINT32_MAX) return DOPPEL_E_LIMIT;
+  errno = 0;
   /* frame(value) = be32(len) || value; short values go in one update. */
   uint8_t buf[SHA256_BLOCK];
   buf[0] = (uint8_t)(len >> 24);
@@ -199,8 +264,7 @@ doppel_status doppel_keyed_digest(doppel_keyed *k, const void *value, size_t len
        EVP_DigestFinal_ex(k->work, digest, NULL) == 1;
   if (!ok) {
     OPENSSL_cleanse(digest, SHA256_LEN);
-    ERR_clear_error();
-    return DOPPEL_E_CRYPTO;
+    return dp_crypto_failure(); /* EVP_MD_CTX_copy_ex allocates a fresh state */
   }
   return DOPPEL_OK;
 }

@@ -2,15 +2,22 @@
  * crypto/key.c — key files, in-memory keys and key ids (see doppel/keyed.h).
  *
  * doppel_key_generate() draws 32 bytes from RAND_bytes, writes them as 64
- * lowercase hex digits and a newline to a fresh temporary file next to the
- * target (O_CREAT|O_EXCL, mode 0600), fsyncs it and hard-links it into
- * place, so an existing path is never replaced. doppel_key_load() opens the
- * file once and checks type, permissions and format on that descriptor (no
- * check-then-open race). Every buffer that held key material is wiped with
- * OPENSSL_cleanse, and messages name the file but never show its content.
+ * lowercase hex digits and a newline to an unnamed O_TMPFILE file in the
+ * target's directory (io/unnamed.h; mode 0600), fsyncs it and links it into
+ * place with linkat, which fails on an existing path, so an existing key is
+ * never replaced and a killed run leaves nothing. Where O_TMPFILE is
+ * unavailable (or DOPPEL_NO_TMPFILE=1) the file is a named temporary
+ * "KEY.tmp-XXXXXXXXXXXX" (O_CREAT|O_EXCL) hard-linked into place instead.
+ * doppel_key_load() opens the file once and checks type, permissions and
+ * format on that descriptor (no check-then-open race). A key's id is
+ * computed when the key is made, so a failure there (out of memory inside
+ * OpenSSL) is a load error, not an empty id later. Every buffer that held
+ * key material is wiped with OPENSSL_cleanse, and messages name the file but
+ * never show its content.
  */
 #include "core/diag.h"
 #include "crypto/crypto_int.h"
+#include "io/unnamed.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -80,21 +87,24 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* The directory part of path ("." when it has none), malloc'd; NULL when
+ * out of memory. */
+static char *parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return strdup(".");
+  size_t n = (slash == path) ? 1 : (size_t)(slash - path);
+  char *dir = malloc(n + 1);
+  if (dir) {
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+  }
+  return dir;
+}
+
 /* Best-effort fsync of the directory holding path, so a new directory
  * entry survives a crash. Errors are ignored (some file systems refuse). */
 static void fsync_parent_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir;
-  if (!slash) {
-    dir = strdup(".");
-  } else {
-    size_t n = (slash == path) ? 1 : (size_t)(slash - path);
-    dir = malloc(n + 1);
-    if (dir) {
-      memcpy(dir, path, n);
-      dir[n] = '\0';
-    }
-  }
+  char *dir = parent_dir(path);
   if (!dir) return;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -131,37 +141,20 @@ static int create_temp(const char *path, char *tmp, size_t tmp_size) {
   return -1;
 }
 
-doppel_status doppel_key_generate(const char *path, doppel_diag *diag) {
-  if (!path || !*path) {
-    return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "no key file name given");
-  }
-  struct stat st;
-  if (lstat(path, &st) == 0) return exists_error(path, diag);
-
-  uint8_t raw[DOPPEL_KEY_BYTES];
-  char text[KEY_HEX_LEN + 1];
-  if (RAND_bytes(raw, (int)sizeof raw) != 1) {
-    OPENSSL_cleanse(raw, sizeof raw);
-    ERR_clear_error();
-    return dp_diag_set(diag, DOPPEL_E_CRYPTO, NULL, 0, 0,
-                       "cannot draw random bytes for key file '%s'", path);
-  }
-  dp_hex_lower(raw, sizeof raw, text);
-  text[KEY_HEX_LEN] = '\n';
-  OPENSSL_cleanse(raw, sizeof raw);
-
+/* The named fallback of doppel_key_generate(): write text (n bytes) to a
+ * fresh "<path>.tmp-<random>", fsync it and hard-link it to path. The caller
+ * wipes text. */
+static doppel_status generate_named(const char *path, const char *text, size_t n,
+                                    doppel_diag *diag) {
   doppel_status st_out = DOPPEL_OK;
   char why[128];
+  struct stat st;
   size_t tmp_size = strlen(path) + 32;
   char *tmp = malloc(tmp_size);
-  if (!tmp) {
-    OPENSSL_cleanse(text, sizeof text);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
-  }
+  if (!tmp) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   int fd = create_temp(path, tmp, tmp_size);
   if (fd < 0) {
     int e = errno;
-    OPENSSL_cleanse(text, sizeof text);
     free(tmp);
     if (e == 0) {
       return dp_diag_set(diag, DOPPEL_E_CRYPTO, NULL, 0, 0,
@@ -173,9 +166,8 @@ doppel_status doppel_key_generate(const char *path, doppel_diag *diag) {
   }
 
   /* fchmod: the umask may have cleared owner bits of the 0600 request. */
-  int ok = fchmod(fd, 0600) == 0 && write_all(fd, text, sizeof text) == 0 && fsync(fd) == 0;
+  int ok = fchmod(fd, 0600) == 0 && write_all(fd, text, n) == 0 && fsync(fd) == 0;
   int e = errno;
-  OPENSSL_cleanse(text, sizeof text);
   if (close(fd) != 0 && ok) {
     ok = 0;
     e = errno;
@@ -216,6 +208,105 @@ doppel_status doppel_key_generate(const char *path, doppel_diag *diag) {
   free(tmp);
   if (st_out == DOPPEL_OK) fsync_parent_dir(path);
   return st_out;
+}
+
+/* Write the key file text (n bytes) to path: an unnamed temporary linked
+ * into place, or the named fallback. Never replaces an existing path. The
+ * caller wipes text. */
+static doppel_status write_key_file(const char *path, const char *text, size_t n,
+                                    doppel_diag *diag) {
+  doppel_status st_out = DOPPEL_OK;
+  char why[128];
+  char *dir = parent_dir(path);
+  if (!dir) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+  int fd = -1;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#ifdef O_PATH
+  if (dfd < 0 && errno == EACCES) dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#endif
+  if (dfd >= 0) fd = dp_unnamed_open(dfd, O_WRONLY | O_CLOEXEC | O_NOCTTY, 0600);
+  int e = errno;
+  free(dir);
+  if (fd == DP_UNNAMED_UNSUPPORTED) {
+    close(dfd);
+    return generate_named(path, text, n, diag);
+  }
+  if (fd < 0) {
+    if (dfd >= 0) close(dfd);
+    err_text(e, why, sizeof why);
+    return dp_diag_set(diag, DOPPEL_E_IO, NULL, 0, 0, "cannot create key file '%s': %s", path,
+                       why);
+  }
+  /* fchmod: the umask may have cleared owner bits of the 0600 request. */
+  int ok = fchmod(fd, 0600) == 0 && write_all(fd, text, n) == 0 && fsync(fd) == 0;
+  e = errno;
+  if (!ok) {
+    close(fd);
+    close(dfd);
+    err_text(e, why, sizeof why);
+    return dp_diag_set(diag, DOPPEL_E_IO, NULL, 0, 0, "cannot write key file '%s': %s", path, why);
+  }
+  const char *slash = strrchr(path, '/');
+  e = dp_unnamed_link(fd, dfd, slash ? slash + 1 : path); /* EEXIST: never replaces */
+  close(fd);
+  if (e == EEXIST) {
+    st_out = exists_error(path, diag);
+  } else if (e) {
+    err_text(e, why, sizeof why);
+    st_out = dp_diag_set(diag, DOPPEL_E_IO, NULL, 0, 0, "cannot create key file '%s': %s", path,
+                         why);
+  } else {
+    (void)fsync(dfd);
+  }
+  close(dfd);
+  return st_out;
+}
+
+doppel_status doppel_key_create(doppel_key **out, const char *path, doppel_diag *diag) {
+  if (!out) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "no output pointer given");
+  *out = NULL;
+  if (!path || !*path) {
+    return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "no key file name given");
+  }
+  struct stat st;
+  if (lstat(path, &st) == 0) return exists_error(path, diag);
+
+  uint8_t raw[DOPPEL_KEY_BYTES];
+  char text[KEY_HEX_LEN + 1];
+  errno = 0;
+  if (!dp_crypto_ready() || RAND_bytes(raw, (int)sizeof raw) != 1) {
+    OPENSSL_cleanse(raw, sizeof raw);
+    doppel_status st_rand = dp_crypto_failure();
+    return dp_diag_set(diag, st_rand, NULL, 0, 0, "cannot draw random bytes for key file '%s': %s",
+                       path, doppel_strerror(st_rand));
+  }
+  /* the key object (and its id) first: nothing can fail after the file exists */
+  doppel_key *key = NULL;
+  doppel_status st_key = doppel_key_from_bytes(&key, raw, sizeof raw);
+  if (st_key != DOPPEL_OK) {
+    OPENSSL_cleanse(raw, sizeof raw);
+    return dp_diag_set(diag, st_key, NULL, 0, 0, "cannot make a key for key file '%s': %s", path,
+                       doppel_strerror(st_key));
+  }
+  dp_hex_lower(raw, sizeof raw, text);
+  text[KEY_HEX_LEN] = '\n';
+  OPENSSL_cleanse(raw, sizeof raw);
+
+  doppel_status st_out = write_key_file(path, text, sizeof text, diag);
+  OPENSSL_cleanse(text, sizeof text);
+  if (st_out != DOPPEL_OK) {
+    doppel_key_free(key);
+    return st_out;
+  }
+  *out = key;
+  return DOPPEL_OK;
+}
+
+doppel_status doppel_key_generate(const char *path, doppel_diag *diag) {
+  doppel_key *key = NULL;
+  doppel_status st = doppel_key_create(&key, path, diag);
+  doppel_key_free(key);
+  return st;
 }
 
 /* path as a shell word for the "run: chmod 600 ..." hint: unchanged when it
@@ -325,7 +416,8 @@ doppel_status doppel_key_load(doppel_key **out, const char *path, doppel_diag *d
   close(fd);
   if (rc == DOPPEL_OK) {
     rc = doppel_key_from_bytes(out, bytes, sizeof bytes);
-    if (rc != DOPPEL_OK) rc = dp_diag_set(diag, rc, NULL, 0, 0, NULL);
+    if (rc != DOPPEL_OK)
+      rc = dp_diag_set(diag, rc, NULL, 0, 0, "cannot load key file '%s': %s", path, doppel_strerror(rc));
   }
   OPENSSL_cleanse(bytes, sizeof bytes);
   return rc;
@@ -338,6 +430,17 @@ doppel_status doppel_key_from_bytes(doppel_key **out, const uint8_t *bytes, size
   doppel_key *k = malloc(sizeof *k);
   if (!k) return DOPPEL_E_NOMEM;
   memcpy(k->bytes, bytes, DOPPEL_KEY_BYTES);
+  uint8_t mac[32];
+  doppel_status st = doppel_hmac_sha256(k->bytes, sizeof k->bytes, key_id_label,
+                                        sizeof key_id_label - 1, mac);
+  if (st != DOPPEL_OK) {
+    OPENSSL_cleanse(mac, sizeof mac);
+    doppel_key_free(k);
+    return st;
+  }
+  dp_hex_lower(mac, DOPPEL_KEY_ID_HEX / 2, k->id);
+  k->id[DOPPEL_KEY_ID_HEX] = '\0';
+  OPENSSL_cleanse(mac, sizeof mac);
   *out = k;
   return DOPPEL_OK;
 }
@@ -346,13 +449,7 @@ void doppel_key_id(const doppel_key *key, char *out) {
   if (!out) return;
   out[0] = '\0';
   if (!key) return;
-  uint8_t mac[32];
-  if (doppel_hmac_sha256(key->bytes, sizeof key->bytes, key_id_label, sizeof key_id_label - 1,
-                         mac) == DOPPEL_OK) {
-    dp_hex_lower(mac, DOPPEL_KEY_ID_HEX / 2, out);
-    out[DOPPEL_KEY_ID_HEX] = '\0';
-  }
-  OPENSSL_cleanse(mac, sizeof mac);
+  memcpy(out, key->id, sizeof key->id);
 }
 
 void doppel_key_free(doppel_key *key) {

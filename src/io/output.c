@@ -1,30 +1,50 @@
 /*
  * output.c — atomic, buffered file output of io.h.
  *
- * A regular-file target is written as a hidden temporary ".NAME.XXXXXX.tmp"
- * in the target's directory, created with O_CREAT|O_EXCL and mode 0666 so
- * the kernel applies the umask (and default ACLs) exactly as for any new
- * file, without touching the process-wide umask. Commit flushes, fsyncs,
- * closes and renames the temporary over the target (atomic within one
- * directory), then fsyncs the directory; any failure unlinks the temporary.
+ * A regular-file target is first written to a temporary in the target's
+ * directory, so a failed or interrupted run never leaves a partial file
+ * under the target name:
+ *   - Unnamed (Linux, the usual case): open(dir, O_TMPFILE) makes a file
+ *     with no directory entry (io/unnamed.h). Commit flushes and fsyncs it,
+ *     then links it as the target when no target exists (linkat never
+ *     replaces), or else links it under a fresh hidden name
+ *     ".NAME.XXXXXX.tmp" and rename()s that over the target, so an existing
+ *     target is replaced atomically. A run killed by any signal, SIGKILL
+ *     included, leaves nothing behind: the kernel frees the unnamed file.
+ *     (Only a SIGKILL in the two system calls between that link and the
+ *     rename, when replacing an existing target, can leave the hidden name.)
+ *   - Named fallback, where O_TMPFILE is unsupported (or forced with the
+ *     environment variable DOPPEL_NO_TMPFILE=1, as the tests do): the
+ *     hidden temporary ".NAME.XXXXXX.tmp" is created at open with
+ *     O_CREAT|O_EXCL, and commit renames it over the target. SIGINT/SIGTERM
+ *     handlers remove it through the signal-cleanup registry (tempreg.h);
+ *     SIGKILL leaves it behind.
+ * Both are created with mode 0666 so the kernel applies the umask (and
+ * default ACLs) exactly as for any new file, without touching the
+ * process-wide umask. The target's directory is held open from open to
+ * commit, so every name is made in the directory checked at open, and it is
+ * fsynced after the rename; any failure removes the temporary. Hidden names
+ * exist only while registered in tempreg.
+ *
  * "-" writes to stdout; an existing non-regular target (a device such as
  * /dev/null, a FIFO, a /dev/fd/N pipe) is opened and written in place, since
  * renaming over it would replace the node itself. Writes go through a
  * 256 KiB buffer flushed with a write(2) loop that retries EINTR and short
- * writes; the first error is sticky and reported again by commit. Open
- * temporaries are listed in the signal-cleanup registry (tempreg.h) until
- * they are renamed or removed.
+ * writes; the first error is sticky and reported again by commit.
  */
+#define _GNU_SOURCE
 #include <doppel/io.h>
 
 #include "core/diag.h"
 #include "io/io_private.h"
 #include "io/tempreg.h"
+#include "io/unnamed.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,14 +52,21 @@
 #include <time.h>
 #include <unistd.h>
 
-enum out_kind { OUT_TEMP, OUT_STDOUT, OUT_DIRECT };
+enum out_kind {
+  OUT_UNNAMED, /* O_TMPFILE temporary, linked at commit */
+  OUT_TEMP,    /* named hidden temporary, renamed at commit */
+  OUT_STDOUT,  /* "-" */
+  OUT_DIRECT   /* existing non-regular target, written in place */
+};
 
 struct doppel_output {
   int fd;
+  int dfd;      /* target's directory (OUT_UNNAMED, OUT_TEMP), or -1 */
   enum out_kind kind;
   char *path;   /* target as given, or "<stdout>" */
-  char *dir;    /* target's directory (OUT_TEMP) */
-  char *tmp;    /* temporary path (OUT_TEMP) */
+  char *dir;    /* target's directory (OUT_UNNAMED, OUT_TEMP) */
+  char *base;   /* target's name in dir (OUT_UNNAMED, OUT_TEMP) */
+  char *tmp;    /* hidden temporary "dir/.NAME.XXXXXX.tmp" while it exists, else NULL */
   char *buf;
   size_t len;
   int err;      /* sticky errno of the first failed write */
@@ -56,8 +83,10 @@ static doppel_status os_error(doppel_diag *diag, const char *what, const char *p
 }
 
 static void out_free(doppel_output *o) {
+  if (o->dfd >= 0) close(o->dfd);
   free(o->buf);
   free(o->tmp);
+  free(o->base);
   free(o->dir);
   free(o->path);
   free(o);
@@ -138,32 +167,53 @@ static uint64_t mix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-/* Create dir/.BASE.XXXXXX.tmp exclusively. Returns the fd or -1 (errno set). */
-static int create_temp(doppel_output *o, const char *base) {
+/* Try up to 100 fresh hidden names "dir/.BASE.XXXXXX.tmp" (o->tmp) and call
+ * make(o, name in dir) for each until it does not fail with EEXIST; the
+ * name is registered for signal-time removal before make() runs. make
+ * returns 0 or an errno value. Returns 0 with o->tmp set and registered, or
+ * an errno value with o->tmp NULL. */
+static int with_hidden_name(doppel_output *o, int (*make)(doppel_output *o, const char *name)) {
   static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  size_t bl = strlen(base);
+  size_t bl = strlen(o->base);
   if (bl > TEMP_BASE_MAX) bl = TEMP_BASE_MAX;
-  size_t need = strlen(o->dir) + bl + 16;
+  size_t dl = strlen(o->dir);
+  size_t need = dl + bl + 16;
   o->tmp = malloc(need);
-  if (!o->tmp) {
-    errno = ENOMEM;
-    return -1;
-  }
+  if (!o->tmp) return ENOMEM;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   uint64_t seed = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
                   ((uint64_t)getpid() << 20) ^ (uint64_t)(uintptr_t)o;
-  for (int attempt = 0; attempt < 100; attempt++) {
+  int e = EEXIST;
+  for (int attempt = 0; attempt < 100 && e == EEXIST; attempt++) {
     uint64_t x = mix64(seed + (uint64_t)attempt);
     char rnd[7];
     for (int i = 0; i < 6; i++, x /= 62) rnd[i] = alnum[x % 62];
     rnd[6] = '\0';
-    snprintf(o->tmp, need, "%s/.%.*s.%s.tmp", o->dir, (int)bl, base, rnd);
-    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST) return fd;
+    snprintf(o->tmp, need, "%s/.%.*s.%s.tmp", o->dir, (int)bl, o->base, rnd);
+    o->slot = dp_temp_register(o->tmp); /* best effort: -1 when the registry is full */
+    e = make(o, o->tmp + dl + 1);
+    if (e) {
+      dp_temp_unregister(o->slot);
+      o->slot = -1;
+    }
   }
-  errno = EEXIST;
-  return -1;
+  if (e) {
+    free(o->tmp);
+    o->tmp = NULL;
+  }
+  return e;
+}
+
+/* make() for the named fallback: create the temporary exclusively. */
+static int create_named(doppel_output *o, const char *name) {
+  o->fd = openat(o->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  return o->fd >= 0 ? 0 : errno;
+}
+
+/* make() at commit of an unnamed temporary: link it under the hidden name. */
+static int link_hidden(doppel_output *o, const char *name) {
+  return dp_unnamed_link(o->fd, o->dfd, name);
 }
 
 /* Same device and inode as an existing input? Sets *which to the input. */
@@ -181,19 +231,21 @@ static int same_as_input(const struct stat *out, const char *const *inputs, size
 }
 
 /* For a target that does not exist yet: does realpath(dir)/base equal the
- * real path of an input? (Only possible if an input vanished meanwhile.) */
+ * real path of an input? (Only possible if an input vanished meanwhile.)
+ * Returns 1 (and sets *which), 0, or -1 when out of memory. */
 static int same_real_path(const char *dir, const char *base, const char *const *inputs,
                           size_t n, const char **which) {
   char *rdir = realpath(dir, NULL);
-  if (!rdir) return 0;
+  if (!rdir) return errno == ENOMEM ? -1 : 0;
   size_t need = strlen(rdir) + strlen(base) + 2;
   char *full = malloc(need);
-  int same = 0;
+  int same = full ? 0 : -1;
   if (full) {
     snprintf(full, need, "%s/%s", strcmp(rdir, "/") == 0 ? "" : rdir, base);
     for (size_t i = 0; i < n && !same; i++) {
       if (!inputs[i] || strcmp(inputs[i], "-") == 0) continue;
       char *rin = realpath(inputs[i], NULL);
+      if (!rin && errno == ENOMEM) same = -1;
       if (rin && strcmp(rin, full) == 0) {
         same = 1;
         *which = inputs[i];
@@ -204,6 +256,16 @@ static int same_real_path(const char *dir, const char *base, const char *const *
   free(full);
   free(rdir);
   return same;
+}
+
+/* Open the target's directory for the *at() calls: for reading (so it can
+ * be fsynced), else, in a directory we may write but not list, as O_PATH. */
+static int open_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#ifdef O_PATH
+  if (fd < 0 && errno == EACCES) fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#endif
+  return fd;
 }
 
 doppel_status doppel_output_open(doppel_output **out, const char *path,
@@ -217,6 +279,7 @@ doppel_status doppel_output_open(doppel_output **out, const char *path,
   doppel_output *o = calloc(1, sizeof *o);
   if (!o) return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, NULL);
   o->fd = -1;
+  o->dfd = -1;
   o->slot = -1;
   o->buf = malloc(DP_IO_BUF_SIZE);
   int is_stdout = strcmp(path, "-") == 0;
@@ -256,42 +319,77 @@ doppel_status doppel_output_open(doppel_output **out, const char *path,
     return DOPPEL_OK;
   }
 
-  char *base = NULL;
-  if (split_path(path, &o->dir, &base) != 0) {
+  if (split_path(path, &o->dir, &o->base) != 0) {
     out_free(o);
     return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, NULL);
   }
-  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-    free(base);
+  if (!*o->base || strcmp(o->base, ".") == 0 || strcmp(o->base, "..") == 0) {
     out_free(o);
     return os_error(diag, "create", path, EISDIR);
   }
-  if (!exists && same_real_path(o->dir, base, inputs, n_inputs, &which)) {
-    free(base);
+  int same = exists ? 0 : same_real_path(o->dir, o->base, inputs, n_inputs, &which);
+  if (same) {
     out_free(o);
+    if (same < 0) return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, NULL);
     return dp_diag_set(diag, DOPPEL_E_SAME_FILE, path, 0, 0,
                        "output '%s' is the same file as input '%s'", path, which);
   }
-  o->kind = OUT_TEMP;
-  o->fd = create_temp(o, base);
-  free(base);
-  if (o->fd < 0) {
+  o->dfd = open_dir(o->dir);
+  if (o->dfd < 0) {
     int e = errno;
-    free(o->tmp);
-    o->tmp = NULL;
     out_free(o);
     return os_error(diag, "create", path, e);
   }
-  o->slot = dp_temp_register(o->tmp); /* best effort: -1 when the registry is full */
+  o->kind = OUT_UNNAMED;
+  o->fd = dp_unnamed_open(o->dfd, O_WRONLY | O_CLOEXEC, 0666);
+  int e = o->fd >= 0 ? 0 : errno;
+  if (o->fd == DP_UNNAMED_UNSUPPORTED) {
+    o->fd = -1;
+    o->kind = OUT_TEMP;
+    e = with_hidden_name(o, create_named);
+  }
+  if (e) {
+    out_free(o);
+    return os_error(diag, "create", path, e);
+  }
   *out = o;
   return DOPPEL_OK;
 }
 
-/* fsync that tolerates descriptors which cannot be synced (pipes, devices). */
+/* fsync that tolerates descriptors which cannot be synced (pipes, devices,
+ * O_PATH directories). */
 static int sync_fd(int fd) {
   if (fsync(fd) == 0) return 0;
   if (errno == EINVAL || errno == EROFS || errno == ENOTSUP || errno == EBADF) return 0;
   return errno;
+}
+
+/* The hidden temporary's name inside o->dir. */
+static const char *tmp_name(const doppel_output *o) { return strrchr(o->tmp, '/') + 1; }
+
+/* Put the flushed and synced temporary in place (OUT_UNNAMED, OUT_TEMP).
+ * Returns 0 or an errno value, with *what the failed step. */
+static int put_in_place(doppel_output *o, const char **what) {
+  if (o->kind == OUT_UNNAMED) {
+    int e = dp_unnamed_link(o->fd, o->dfd, o->base); /* never replaces */
+    if (e != EEXIST) {
+      *what = "create";
+      return e;
+    }
+    if ((e = with_hidden_name(o, link_hidden)) != 0) {
+      *what = "create";
+      return e;
+    }
+  }
+  if (renameat(o->dfd, tmp_name(o), o->dfd, o->base) != 0) {
+    *what = "replace";
+    return errno;
+  }
+  dp_temp_unregister(o->slot);
+  o->slot = -1;
+  free(o->tmp);
+  o->tmp = NULL;
+  return 0;
 }
 
 doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag) {
@@ -303,29 +401,19 @@ doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag) {
   }
   int e = 0;
   const char *what = "write";
-  if (st == DOPPEL_OK) {
-    e = sync_fd(o->fd);
+  if (st == DOPPEL_OK) e = sync_fd(o->fd);
+  if (o->kind != OUT_UNNAMED) { /* a close error (NFS) must stop the rename */
+    int fd = o->fd;
+    o->fd = -1;
+    if (close(fd) != 0 && st == DOPPEL_OK && !e && errno != EINTR) e = errno;
   }
-  int fd = o->fd;
+  if (st == DOPPEL_OK && !e && o->kind != OUT_DIRECT) {
+    e = put_in_place(o, &what);
+    if (!e) (void)sync_fd(o->dfd);
+  }
+  if (o->fd >= 0) close(o->fd); /* unnamed: after the link, which needs it; fsync said all is written */
   o->fd = -1;
-  if (close(fd) != 0 && st == DOPPEL_OK && !e && errno != EINTR) e = errno;
-  if (st == DOPPEL_OK && !e && o->kind == OUT_TEMP) {
-    if (rename(o->tmp, o->path) != 0) {
-      e = errno;
-      what = "replace";
-    } else {
-      int dfd = open(o->dir, O_RDONLY | O_CLOEXEC);
-      if (dfd >= 0) {
-        (void)sync_fd(dfd);
-        close(dfd);
-      }
-      dp_temp_unregister(o->slot);
-      o->slot = -1;
-      free(o->tmp);
-      o->tmp = NULL;
-    }
-  }
-  if (o->tmp) unlink(o->tmp);
+  if (o->tmp) unlinkat(o->dfd, tmp_name(o), 0);
   dp_temp_unregister(o->slot);
   if (st == DOPPEL_OK && e) st = os_error(diag, what, o->path, e);
   out_free(o);
@@ -335,7 +423,7 @@ doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag) {
 void doppel_output_abort(doppel_output *o) {
   if (!o) return;
   if (o->kind != OUT_STDOUT && o->fd >= 0) close(o->fd);
-  if (o->tmp) unlink(o->tmp);
+  if (o->tmp) unlinkat(o->dfd, tmp_name(o), 0);
   dp_temp_unregister(o->slot);
   out_free(o);
 }
@@ -343,7 +431,7 @@ void doppel_output_abort(doppel_output *o) {
 const char *doppel_output_temp_path(const doppel_output *o) { return o ? o->tmp : NULL; }
 
 doppel_status doppel_output_restrict(doppel_output *o, doppel_diag *diag) {
-  if (!o || o->kind != OUT_TEMP) return DOPPEL_OK;
+  if (!o || (o->kind != OUT_TEMP && o->kind != OUT_UNNAMED)) return DOPPEL_OK;
   if (fchmod(o->fd, 0600) != 0) return os_error(diag, "restrict permissions of", o->path, errno);
   return DOPPEL_OK;
 }

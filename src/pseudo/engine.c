@@ -211,15 +211,23 @@ static void count_kind(doppel_pseudonymizer *p, int16_t *slots, doppel_pii_kind 
 
 /* ---- keyed hashing ------------------------------------------------------ */
 
-static doppel_keyed *domain_hasher(doppel_pseudonymizer *p, const char *domain) {
+/* The keyed hasher of domain, made on first use. DOPPEL_E_LIMIT past
+ * MAX_DOMAINS domains; DOPPEL_E_NOMEM / DOPPEL_E_CRYPTO when it cannot be
+ * made. */
+static doppel_status domain_hasher(doppel_pseudonymizer *p, const char *domain, doppel_keyed **out) {
   for (size_t i = 0; i < p->n_domains; i++)
-    if (!strcmp(p->domains[i].name, domain)) return p->domains[i].k;
-  if (p->n_domains == MAX_DOMAINS) return NULL;
+    if (!strcmp(p->domains[i].name, domain)) {
+      *out = p->domains[i].k;
+      return DOPPEL_OK;
+    }
+  if (p->n_domains == MAX_DOMAINS) return DOPPEL_E_LIMIT;
   doppel_keyed *k = NULL;
-  if (doppel_keyed_new(&k, p->key, domain, NULL) != DOPPEL_OK) return NULL;
+  doppel_diag d;
+  if (doppel_keyed_new(&k, p->key, domain, &d) != DOPPEL_OK) return d.status;
   snprintf(p->domains[p->n_domains].name, sizeof p->domains[0].name, "%s", domain);
   p->domains[p->n_domains++].k = k;
-  return k;
+  *out = k;
+  return DOPPEL_OK;
 }
 
 static int hexval(char c) {
@@ -308,8 +316,8 @@ static doppel_status pseudonym(doppel_pseudonymizer *p, const dp_spec *spec, con
     if (c) { cv = p->tmp.data; cn = c; }
     is_v6 = kind == DOPPEL_PII_IPV6;
   }
-  doppel_keyed *k = domain_hasher(p, domain);
-  if (!k) return DOPPEL_E_CRYPTO;
+  doppel_keyed *k = NULL;
+  if ((st = domain_hasher(p, domain, &k)) != DOPPEL_OK) return st;
   uint8_t digest[32];
   st = doppel_keyed_digest(k, cv, cn, digest);
   if (st != DOPPEL_OK) return st;

@@ -5,17 +5,45 @@
  * A policy is parsed with jansson (documents are small; the hot path never
  * touches jansson). Every problem names the rule by number and path, and the
  * unknown or invalid key, so a person can fix the file.
+ *
+ * Out of memory: jansson 2.14 does not report every failed allocation. Its
+ * lexer ignores a failed buffer growth, so a string comes back silently
+ * truncated (fault injection found a rule path "**.email" that would read as
+ * "**.emai", and a hash rule that would no longer match). So the first parse
+ * installs, once per process, jansson allocation functions that forward to
+ * the ones installed before and note a failure in a thread-local flag; a
+ * parse during which any allocation failed is DOPPEL_E_NOMEM.
  */
 #include "pseudo/pseudo_int.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diag.h"
+
+/* ---- jansson allocation watch (see the opening comment) ---- */
+
+static json_malloc_t watched_malloc; /* jansson's allocator before ours */
+static _Thread_local int json_alloc_failed;
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+
+static void *watch_malloc(size_t n) {
+  void *p = watched_malloc(n);
+  if (!p) json_alloc_failed = 1;
+  return p;
+}
+
+static void watch_install(void) {
+  json_free_t f;
+  json_get_alloc_funcs(&watched_malloc, &f);
+  if (!watched_malloc) watched_malloc = malloc;
+  json_set_alloc_funcs(watch_malloc, f ? f : free);
+}
 
 static int seg_match(const char *g, size_t gn, const char *s, size_t sn) {
   /* '*' within one segment: iterative wildcard match with backtracking. */
@@ -292,7 +320,14 @@ doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t 
   *out = NULL;
   if (!source) source = "<policy>";
   json_error_t jerr;
+  pthread_once(&watch_once, watch_install);
+  json_alloc_failed = 0;
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  /* a failed allocation may show as a syntax error, or not at all */
+  if (json_alloc_failed || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
+    json_decref(root);
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, "cannot parse the policy: out of memory");
+  }
   if (!root)
     return dp_diag_set(diag, DOPPEL_E_POLICY, source, (uint64_t)(jerr.line > 0 ? jerr.line : 0),
                        (uint64_t)(jerr.column > 0 ? jerr.column : 0), "invalid policy JSON: %s",
@@ -376,9 +411,10 @@ doppel_status doppel_policy_load(doppel_policy **out, const char *path, doppel_d
   fclose(f);
   if (st == DOPPEL_OK && err)
     st = dp_diag_set(diag, DOPPEL_E_IO, path, 0, 0, "cannot read policy '%s'", path);
+  else if (st == DOPPEL_E_LIMIT)
+    st = dp_diag_set(diag, DOPPEL_E_POLICY, path, 0, 0, "policy '%s' is larger than 16 MiB", path);
   else if (st != DOPPEL_OK)
-    st = dp_diag_set(diag, st == DOPPEL_E_LIMIT ? DOPPEL_E_POLICY : st, path, 0, 0,
-                     "policy '%s' is larger than 16 MiB", path);
+    st = dp_diag_set(diag, st, path, 0, 0, "cannot read policy '%s': %s", path, doppel_strerror(st));
   if (st == DOPPEL_OK) st = doppel_policy_parse(out, b.data ? b.data : "", b.len, path, diag);
   dp_buf_release(&b);
   return st;

@@ -10,6 +10,7 @@
  * "users seen/kept" counts (O(distinct users) memory).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "core/diag.h"
 #include "event/source.h"
 #include "io/tempreg.h"
+#include "io/unnamed.h"
 #include "pseudo/engine_int.h"
 
 _Static_assert(DP_SOURCE_MAX_BAD == DOPPEL_SAMPLE_MAX_BAD_LINES, "bad-line tables differ");
@@ -491,7 +493,11 @@ static doppel_status on_record(void *ctx, dp_source *src, const dp_source_record
   uint64_t u = 0;
   int fresh = 0;
   if (v.has_id) {
-    u = doppel_sample_user_hash(s->keyed, v.id, v.id_len);
+    uint8_t d[32];
+    if ((st = doppel_keyed_digest(s->keyed, v.id, v.id_len, d)) != DOPPEL_OK)
+      return dp_diag_set(diag, st, rec->source, rec->line, 0, "cannot hash the user id: %s",
+                         doppel_strerror(st));
+    for (int i = 0; i < 8; i++) u = (u << 8) | d[i]; /* as doppel_sample_user_hash() */
     if ((fresh = set_add(&s->seen, u)) < 0) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   } else {
     sum->no_user++;
@@ -573,38 +579,57 @@ static void sampler_release(sampler *s) {
   free(s->smap);
 }
 
-/* Copy stdin into a temporary file for the second pass. */
-static doppel_status spill_stdin(char *path, size_t size, int *slot, doppel_diag *diag) {
+/* Copy stdin into a temporary file in $TMPDIR (or /tmp) for the second
+ * pass. Preferably an unnamed O_TMPFILE file, read back through
+ * "/proc/self/fd/N" and gone when the process ends, however it ends (*fd
+ * keeps it open; the caller closes it); else a named mkstemp file listed in
+ * the signal-cleanup registry (*slot) that the caller unlinks. path gets the
+ * name to read. The copy never appears in messages (names stay "<stdin>"). */
+static doppel_status spill_stdin(char *path, size_t size, int *fd_out, int *slot, doppel_diag *diag) {
   const char *dir = getenv("TMPDIR");
   if (!dir || !*dir) dir = "/tmp";
-  snprintf(path, size, "%s/doppel-sample-XXXXXX", dir);
-  int fd = mkstemp(path);
-  if (fd < 0)
-    return dp_diag_set(diag, DOPPEL_E_IO, dir, 0, 0, "cannot create a temporary file for stdin: %s",
-                       strerror(errno));
-  *slot = dp_temp_register(path);
+  int fd = DP_UNNAMED_UNSUPPORTED;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fd = dp_unnamed_open(dfd, O_RDWR | O_CLOEXEC, 0600);
+    close(dfd);
+  }
+  if (fd >= 0) {
+    *fd_out = fd;
+    snprintf(path, size, "/proc/self/fd/%d", fd);
+  } else {
+    snprintf(path, size, "%s/doppel-sample-XXXXXX", dir);
+    fd = mkstemp(path);
+    if (fd < 0) {
+      path[0] = '\0';
+      return dp_diag_set(diag, DOPPEL_E_IO, dir, 0, 0, "cannot create a temporary file for stdin: %s",
+                         strerror(errno));
+    }
+    *slot = dp_temp_register(path);
+  }
   char buf[1 << 16];
   for (;;) {
     ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
-      close(fd);
-      return dp_diag_set(diag, DOPPEL_E_IO, "<stdin>", 0, 0, "cannot read: %s", strerror(errno));
+      int e = errno;
+      if (fd != *fd_out) close(fd);
+      return dp_diag_set(diag, DOPPEL_E_IO, "<stdin>", 0, 0, "cannot read: %s", strerror(e));
     }
     for (ssize_t w = 0; w < n;) {
       ssize_t k = write(fd, buf + w, (size_t)(n - w));
       if (k < 0) {
         if (errno == EINTR) continue;
         int e = errno;
-        close(fd);
-        return dp_diag_set(diag, DOPPEL_E_IO, path, 0, 0, "cannot write the stdin copy: %s", strerror(e));
+        if (fd != *fd_out) close(fd);
+        return dp_diag_set(diag, DOPPEL_E_IO, dir, 0, 0, "cannot write the stdin copy: %s", strerror(e));
       }
       w += k;
     }
   }
-  if (close(fd) != 0)
-    return dp_diag_set(diag, DOPPEL_E_IO, path, 0, 0, "cannot write the stdin copy: %s", strerror(errno));
+  if (fd != *fd_out && close(fd) != 0)
+    return dp_diag_set(diag, DOPPEL_E_IO, dir, 0, 0, "cannot write the stdin copy: %s", strerror(errno));
   return DOPPEL_OK;
 }
 
@@ -651,7 +676,7 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
   const char **paths = calloc(opt->n_inputs, sizeof *paths);
   const char **names = calloc(opt->n_inputs, sizeof *names);
   char spill[4096] = "";
-  int spill_slot = -1;
+  int spill_slot = -1, spill_fd = -1;
   if (!s || !src || !paths || !names) {
     st = dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
     goto out;
@@ -670,7 +695,7 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
     uint8_t d[32];
     static const char what[] = "reservoir";
     if ((st = doppel_keyed_digest(s->keyed, what, sizeof what - 1, d)) != DOPPEL_OK) {
-      st = dp_diag_set(diag, st, NULL, 0, 0, "cannot seed the reservoir");
+      st = dp_diag_set(diag, st, NULL, 0, 0, "cannot seed the reservoir: %s", doppel_strerror(st));
       goto out;
     }
     uint64_t w[4] = {0, 0, 0, 0};
@@ -683,7 +708,7 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
   if (opt->mode == DOPPEL_SAMPLE_USERS_N) {
     for (size_t i = 0; i < opt->n_inputs; i++) {
       if (strcmp(opt->inputs[i], "-") != 0) continue;
-      if ((st = spill_stdin(spill, sizeof spill, &spill_slot, diag)) != DOPPEL_OK) goto out;
+      if ((st = spill_stdin(spill, sizeof spill, &spill_fd, &spill_slot, diag)) != DOPPEL_OK) goto out;
       paths[i] = spill;
     }
     s->pass = 1;
@@ -731,7 +756,9 @@ doppel_status doppel_sample(const doppel_sample_options *opt, doppel_sample_summ
   else st = doppel_output_commit(s->em.out, diag);
   s->em.out = NULL;
 out:
-  if (spill[0]) {
+  if (spill_fd >= 0) {
+    close(spill_fd);
+  } else if (spill[0]) {
     unlink(spill);
     dp_temp_unregister(spill_slot);
   }
