@@ -347,6 +347,7 @@ static void test_page_builder(void **state) {
   dp_html h;
   dp_html_init(&h, 0);
   dp_html_begin(&h, "Scorecard <real> vs synth", "a & b");
+  dp_html_kicker(&h, "doppel <compare>");
   dp_html_section(&h, "Overall Score!", "Overall");
   dp_html_figures_begin(&h);
   dp_html_figure(&h, "Score", "0.91", "of 1");
@@ -359,6 +360,20 @@ static void test_page_builder(void **state) {
   dp_html_row_begin(&h, NULL);
   dp_html_td(&h, "short row");
   dp_html_table_end(&h); /* closes the row, fills the missing cell */
+  dp_html_table_begin(&h, "Dimension|Distance vs tolerance");
+  dp_html_row_begin(&h, NULL);
+  dp_html_td(&h, "mix");
+  dp_html_td_begin(&h);
+  dp_html_gauge_spec g1 = {0.03, 0.1, 0.05, 0.02, "ok", "distance 0.03 <tolerance> \"0.05\""};
+  dp_html_gauge(&h, &g1);
+  dp_html_td_end(&h);
+  dp_html_row_begin(&h, NULL);
+  dp_html_td(&h, "clamped");
+  dp_html_td_begin(&h);
+  dp_html_gauge_spec g2 = {2, 0, -1, NAN, "bogus", NULL}; /* scale 1: full bar, tick at 0, no second tick */
+  dp_html_gauge(&h, &g2);
+  dp_html_td_end(&h);
+  dp_html_table_end(&h);
   dp_html_section(&h, "charts", "Charts");
   dp_html_bar bars[2] = {{"a", 3, NULL}, {"a very long label that will be shortened on screen", 1, "1 (tip)"}};
   dp_html_bar_spec bs = {"Bars", bars, 2, 0, 0};
@@ -392,6 +407,26 @@ static void test_page_builder(void **state) {
   assert_non_null(strstr(html, "stroke-dasharray")); /* the second series is dashed */
   assert_non_null(strstr(html, "<title>r1 c1: -0.2</title>"));
   assert_non_null(strstr(html, "<footer>footer &lt;x&gt;</footer>"));
+  assert_non_null(strstr(html, "<p class=\"kicker\">doppel &lt;compare&gt;</p>"));
+  assert_non_null(strstr(html, "<td><span class=\"gauge g-ok\" role=\"img\" title=\"distance 0.03 &lt;tolerance&gt; "
+                               "&quot;0.05&quot;\" aria-label=\"distance 0.03 &lt;tolerance&gt; &quot;0.05&quot;\">"
+                               "<span class=\"gv\" style=\"width:30.0%\"></span><span class=\"gm\" style=\"left:50.0%\">"
+                               "</span><span class=\"gm2\" style=\"left:20.0%\"></span></span></td>"));
+  assert_non_null(strstr(html, "<td><span class=\"gauge g-accent\" aria-hidden=\"true\"><span class=\"gv\" "
+                               "style=\"width:100.0%\"></span><span class=\"gm\" style=\"left:0.0%\"></span></span></td>"));
+  assert_non_null(strstr(html, ".gauge{")); /* its style is in the sheet */
+  dp_buf_release(&page);
+  dp_html_release(&h);
+
+  /* the default kicker, also after one was set and cleared */
+  dp_html_init(&h, 0);
+  dp_html_begin(&h, "x", NULL);
+  dp_html_kicker(&h, "other");
+  dp_html_kicker(&h, NULL);
+  dp_buf_init(&page, 0);
+  assert_int_equal(dp_html_end(&h, NULL, &page), DOPPEL_OK);
+  dp_buf_terminate(&page);
+  assert_non_null(strstr(page.data, "<p class=\"kicker\">doppel report</p>"));
   dp_buf_release(&page);
   dp_html_release(&h);
 
