@@ -7,7 +7,9 @@
 # no <script> element; with python3-html5lib installed, the HTML also
 # parses without an HTML5 parse error. Reports: a `doppel profile` of
 # fixtures/events/report.jsonl, the hostile and minimal hand-written
-# profiles, and the rails-commits data when SHARED_DATA has it.
+# profiles, the rails-commits data when SHARED_DATA has it, and the
+# `doppel compare --html` scorecard of two fixture datasets (same page
+# builder).
 # Exits 77 (ctest SKIP_RETURN_CODE) when chromium is not installed.
 set -eu
 doppel="$1"
@@ -46,11 +48,19 @@ else
   echo "report_chromium: no shared data at $data: rails-commits case skipped"
 fi
 
+cases="$cases compare:-"
+
 for c in $cases; do
   name="${c%%:*}"
   profile="${c#*:}"
   html="$tmp/$name.html"
-  "$doppel" report "$profile" -o "$html" -q
+  if [ "$name" = compare ]; then
+    "$doppel" compare "$src/fixtures/compare/base.jsonl" "$src/fixtures/compare/leak.jsonl" --html "$html" -q
+    sections="overview dimensions differences privacy"
+  else
+    "$doppel" report "$profile" -o "$html" -q
+    sections="overview privacy suppressed warnings events properties retention activity sessions paths"
+  fi
 
   # HTML5 parse errors, when Debian's python3-html5lib is there (optional)
   if /usr/bin/python3 -c "import html5lib" 2>/dev/null; then
@@ -79,7 +89,7 @@ sys.exit(1 if p.errors else 0)" "$html" || fail "$name: the HTML has HTML5 parse
     cat "$tmp/console"
     fail "$name: the page logged console messages"
   fi
-  for id in overview privacy suppressed warnings events properties retention activity sessions paths; do
+  for id in $sections; do
     grep -q "<section id=\"$id\">" "$dom" || fail "$name: the rendered DOM has no section '$id'"
   done
   if grep -qi "<script" "$dom"; then fail "$name: the rendered DOM has a <script> element"; fi
@@ -91,6 +101,10 @@ sys.exit(1 if p.errors else 0)" "$html" || fail "$name: the HTML has HTML5 parse
     fixture | rails)
       [ "$(grep -o "<svg" "$dom" | wc -l)" -ge 4 ] || fail "$name: fewer than 4 charts in the DOM"
       grep -q ">Events by hour of the week (UTC)</title>" "$dom" || fail "$name: no hour-of-week heat map"
+      ;;
+    compare)
+      [ "$(grep -o "<span class=\"gauge g-" "$dom" | wc -l)" -ge 11 ] || fail "compare: fewer than 11 gauges in the DOM"
+      grep -q "<code>user_id</code>" "$dom" || fail "compare: the privacy table has no field path"
       ;;
   esac
   echo "report_chromium: $name: ok (${size}-byte PNG, $(wc -c <"$html") bytes of HTML)"

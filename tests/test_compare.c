@@ -9,7 +9,9 @@
  * without ../shared/data), planted privacy leaks found and disjoint data at
  * zero (JSON Lines and CSV), inputs told apart (datasets, pretty and
  * one-line profiles, other JSON), hand-written profiles, tolerances, the
- * HTML page escaping, and the CLI's --min-score exit code.
+ * HTML scorecard (the shared page builder: well-formed, self-contained,
+ * deterministic, every section, hostile file names and field paths
+ * escaped), and the CLI's --min-score exit code.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 
 #include <doppel/doppel.h>
 
+#include "test_html.h"
 #include "test_util.h"
 
 static char tmp[256];
@@ -588,6 +591,12 @@ static void test_privacy_planted_and_disjoint(void **state) {
     assert_null(strstr(html, leaked[i]));
     assert_null(strstr(js, leaked[i]));
   }
+  /* the privacy table: counts, and the paths as code */
+  assert_well_formed(html);
+  assert_non_null(strstr(html, "<tr class=\"warning\"><td>Identifier values of A (held by fewer than 10 users) found "
+                               "in B</td><td class=\"num\">3</td>"));
+  assert_non_null(strstr(html, "occurrences in <code>user_id</code> (3)"));
+  assert_non_null(strstr(html, "<code>properties.note</code>"));
   free(text);
   free(html);
   free(js);
@@ -774,6 +783,18 @@ static void test_tolerances(void **state) {
   json_decref(pb);
 }
 
+/* A privacy section as the dataset pass writes it, with one field path. */
+static json_t *privacy_with_path(const char *path) {
+  return json_pack("{s:b,s:i,s:{s:i,s:i,s:f,s:i,s:[{s:s,s:i}]},s:{s:i,s:i,s:f,s:i,s:[]},"
+                   "s:{s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f}}",
+                   "checked", 1, "k", 10,
+                   "identifiers", "found", 1, "a_values", 4, "share", 0.25, "b_occurrences", 2, "fields", "path", path,
+                   "occurrences", 2,
+                   "rare_values", "found", 0, "a_values", 3, "share", 0.0, "b_occurrences", 0, "fields",
+                   "sequences", "min_events", 5, "copied", 0, "copied_rare", 0, "b_users", 9, "b_eligible", 8,
+                   "share", 0.0, "share_of_all", 0.0, "a_shared_share", 0.1);
+}
+
 static void test_html_escaped(void **state) {
   (void)state;
   char base[1024];
@@ -781,16 +802,53 @@ static void test_html_escaped(void **state) {
   json_t *p = profile_of(base), *r = NULL;
   doppel_compare_params cp;
   memset(&cp, 0, sizeof cp);
+  /* hostile file names: markup, quotes, a control character, a right-to-left override */
   cp.name_a = "<script>alert('x')</script>";
-  cp.name_b = "b&\"c\"";
+  cp.name_b = "b&\"c\"\x1b[2J\xe2\x80\xaegpj.exe";
   assert_int_equal(doppel_compare_profiles(p, p, &cp, &r, NULL), DOPPEL_OK);
-  char *html = doppel_compare_format_html(r);
+  char *html = doppel_compare_format_html(r), *again = doppel_compare_format_html(r);
   assert_non_null(html);
+  assert_non_null(again);
+  assert_string_equal(html, again); /* deterministic */
+  assert_well_formed(html);
+  assert_self_contained(html, 0);
   assert_null(strstr(html, "<script"));
   assert_non_null(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
-  assert_non_null(strstr(html, "b&amp;&quot;c&quot;"));
-  assert_null(strstr(html, "http"));
-  assert_non_null(strstr(html, "</html>"));
+  assert_non_null(strstr(html, "b&amp;&quot;c&quot;\xe2\x90\x9b[2J\xef\xbf\xbdgpj.exe")); /* ESC shown as a picture, RLO as U+FFFD */
+  assert_non_null(strstr(html, "<p class=\"kicker\">doppel compare</p>"));
+  assert_non_null(strstr(html, "<h1>Fidelity of B against A</h1>"));
+  /* every section, in the table of contents too */
+  static const char *const ids[] = {"overview", "dimensions", "differences", "privacy"};
+  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "<section id=\"%s\">", ids[i]);
+    assert_non_null(strstr(html, want));
+    snprintf(want, sizeof want, "<a href=\"#%s\">", ids[i]);
+    assert_non_null(strstr(html, want));
+  }
+  /* the overall score, a dimension row with its gauge and pass badge, the notes */
+  assert_non_null(strstr(html, "<div class=\"l\">Overall score</div><div class=\"v\">1.0000</div>"));
+  assert_non_null(strstr(html, "<tr><td>event mix</td><td>TVD</td><td class=\"num\">0.0000</td><td class=\"num\">0.0300</td>"
+                               "<td><span class=\"gauge g-ok\" role=\"img\" title=\"distance 0.0000, tolerance 0.0300, "
+                               "noise floor "));
+  assert_non_null(strstr(html, "<span class=\"badge b-ok\">yes</span>"));
+  assert_non_null(strstr(html, "<dt>Noise floor</dt><dd>analytic (independent events assumed"));
+  assert_non_null(strstr(html, "Bars: the distance on a scale of twice the tolerance"));
+  assert_non_null(strstr(html, "<span class=\"badge b-muted\">not checked</span>")); /* two profiles: no privacy pass */
+  assert_non_null(strstr(html, "</html>\n"));
+  free(html);
+  free(again);
+
+  /* a hostile field path in the privacy section */
+  json_object_set_new(r, "privacy", privacy_with_path("properties.<img src=x onerror=alert(1)>\xe2\x80\xae"));
+  html = doppel_compare_format_html(r);
+  assert_non_null(html);
+  assert_well_formed(html);
+  assert_self_contained(html, 0);
+  assert_null(strstr(html, "<img"));
+  assert_non_null(strstr(html, "2 occurrences in <code>properties.&lt;img src=x onerror=alert(1)&gt;\xef\xbf\xbd</code> (2)"));
+  assert_non_null(strstr(html, "<td class=\"num\">25.00%</td>"));
+  assert_non_null(strstr(html, "Chance level: 10.00% of A&#39;s own users"));
   free(html);
   json_decref(r);
   json_decref(p);

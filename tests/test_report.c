@@ -25,6 +25,7 @@
 
 #include "report/html.h"
 #include "report/writer.h"
+#include "test_html.h"
 #include "test_util.h"
 
 /* ---- helpers ---- */
@@ -57,134 +58,6 @@ static int icontains(const char *hay, const char *needle) {
   for (const char *p = hay; *p; p++)
     if (!strncasecmp(p, needle, n)) return 1;
   return 0;
-}
-
-/* Self-contained: no element that loads or runs anything, no attribute
- * that does (src, srcset, event handlers, xlink), links only to in-page
- * anchors, no imports, fonts or url() in CSS, and (unless a value in the
- * profile is a URL, shown as text) no URL at all. */
-static void assert_self_contained(const char *html, int allow_url_text) {
-  static const char *const tags[] = {"script", "link", "img", "iframe", "frame", "object", "embed", "form",
-                                     "base", "audio", "video", "source", "image", "use", "foreignobject",
-                                     "input", "button", "meta http-equiv=\"refresh"};
-  for (const char *p = html; (p = strchr(p, '<')); p++) {
-    const char *e = strchr(p, '>');
-    assert_non_null(e);
-    const char *t = p + 1 + (p[1] == '/');
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-      size_t n = strlen(tags[i]);
-      if (!strncasecmp(t, tags[i], n) && !isalnum((unsigned char)t[n])) fail_msg("a <%s> element", tags[i]);
-    }
-    for (const char *q = p; q < e; q++) {
-      if (*q != ' ') continue;
-      const char *a = q + 1, *z = a;
-      while (z < e && (isalnum((unsigned char)*z) || *z == '-' || *z == ':')) z++;
-      if (*z != '=' || z == a) continue;
-      if (!strncasecmp(a, "on", 2)) fail_msg("event handler attribute: %.*s", (int)(z - a), a);
-      if (!strncasecmp(a, "src", 3) || !strncasecmp(a, "xlink", 5) || !strncasecmp(a, "action", 6) ||
-          !strncasecmp(a, "formaction", 10) || !strncasecmp(a, "poster", 6) || !strncasecmp(a, "data=", 5))
-        fail_msg("resource attribute: %.*s", (int)(z - a), a);
-      if (!strncasecmp(a, "href=", 5) && z[1] == '"' && z[2] != '#') fail_msg("a link out of the page: %.40s", a);
-      if (!strncasecmp(a, "style=", 6)) {
-        const char *v = z + 2, *ve = strchr(v, '"');
-        for (const char *u = v; u && u < ve; u++)
-          if (!strncasecmp(u, "url(", 4) || !strncasecmp(u, "expression(", 11)) fail_msg("url() in a style attribute");
-      }
-    }
-    if (!strncmp(p, "<style>", 7)) {
-      const char *end = strstr(p, "</style>");
-      assert_non_null(end);
-      for (const char *u = p; u < end; u++)
-        if (!strncasecmp(u, "@import", 7) || !strncasecmp(u, "url(", 4) || !strncasecmp(u, "@font-face", 10))
-          fail_msg("the style sheet loads something: %.20s", u);
-    }
-    p = e;
-  }
-  if (!allow_url_text) {
-    assert_null(strstr(html, "http://"));
-    assert_null(strstr(html, "https://"));
-    assert_null(strstr(html, "//"  "www."));
-  }
-  assert_non_null(strstr(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "));
-}
-
-static int is_void(const char *tag) {
-  static const char *const v[] = {"meta", "br", "wbr", "hr", "img", "input", "link", "col", "area", "base", "source"};
-  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-    if (!strcmp(tag, v[i])) return 1;
-  return 0;
-}
-
-/* Well-formed: every '<' opens a tag (or the doctype), tags nest, attribute
- * values are double-quoted without '<', every '&' starts an entity, no
- * control characters but newline, no bidirectional override bytes. */
-static void assert_well_formed(const char *html) {
-  char stack[256][16];
-  int depth = 0;
-  assert_int_equal(strncmp(html, "<!DOCTYPE html>\n", 16), 0);
-  for (const unsigned char *p = (const unsigned char *)html; *p; p++) {
-    if (*p < 0x20 && *p != '\n') fail_msg("control byte 0x%02x at offset %ld", *p, (long)(p - (const unsigned char *)html));
-    if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) fail_msg("bidirectional override in output");
-    if (*p == '&') {
-      const unsigned char *q = p + 1;
-      if (*q == '#') q++;
-      while (isalnum(*q)) q++;
-      if (*q != ';' || q == p + 1) fail_msg("bare '&' near: %.40s", (const char *)p);
-      continue;
-    }
-    if (*p != '<') continue;
-    if (!strncmp((const char *)p, "<!DOCTYPE", 9)) {
-      p = (const unsigned char *)strchr((const char *)p, '>');
-      continue;
-    }
-    int closing = p[1] == '/';
-    const unsigned char *n = p + 1 + closing;
-    char tag[16];
-    size_t tl = 0;
-    while ((isalnum(*n) || *n == '-') && tl + 1 < sizeof tag) tag[tl++] = (char)tolower(*n++);
-    tag[tl] = '\0';
-    if (!tl) fail_msg("'<' that opens no tag near: %.40s", (const char *)p);
-    /* attributes */
-    const unsigned char *q = n;
-    int self = 0;
-    while (*q && *q != '>') {
-      if (*q == '"') {
-        q++;
-        while (*q && *q != '"') {
-          if (*q == '<') fail_msg("'<' inside an attribute value of <%s>", tag);
-          q++;
-        }
-        if (!*q) fail_msg("unterminated attribute in <%s>", tag);
-      } else if (*q == '\'') {
-        fail_msg("single-quoted attribute in <%s>", tag);
-      } else if (*q == '/' && q[1] == '>') {
-        self = 1;
-      }
-      q++;
-    }
-    if (!*q) fail_msg("unterminated tag <%s>", tag);
-    if (closing) {
-      if (depth == 0 || strcmp(stack[depth - 1], tag) != 0)
-        fail_msg("</%s> closes <%s>", tag, depth ? stack[depth - 1] : "(nothing)");
-      depth--;
-    } else if (!self && !is_void(tag)) {
-      if (depth >= 256) fail_msg("nesting too deep");
-      snprintf(stack[depth++], sizeof stack[0], "%s", tag);
-      if (!strcmp(tag, "style") || !strcmp(tag, "title")) { /* raw text up to the end tag */
-        char end[24];
-        snprintf(end, sizeof end, "</%s>", tag);
-        const char *e = strstr((const char *)q, end);
-        assert_non_null(e);
-        if (!strcmp(tag, "title")) {
-          for (const char *t = (const char *)q + 1; t < e; t++)
-            if (*t == '<') fail_msg("'<' inside <title>");
-        }
-        q = (const unsigned char *)e - 1;
-      }
-    }
-    p = q;
-  }
-  if (depth) fail_msg("<%s> never closed", stack[depth - 1]);
 }
 
 /* Markdown: outside code spans every '<' and '|' of a table row is
@@ -347,6 +220,7 @@ static void test_page_builder(void **state) {
   dp_html h;
   dp_html_init(&h, 0);
   dp_html_begin(&h, "Scorecard <real> vs synth", "a & b");
+  dp_html_kicker(&h, "doppel <compare>");
   dp_html_section(&h, "Overall Score!", "Overall");
   dp_html_figures_begin(&h);
   dp_html_figure(&h, "Score", "0.91", "of 1");
@@ -359,6 +233,20 @@ static void test_page_builder(void **state) {
   dp_html_row_begin(&h, NULL);
   dp_html_td(&h, "short row");
   dp_html_table_end(&h); /* closes the row, fills the missing cell */
+  dp_html_table_begin(&h, "Dimension|Distance vs tolerance");
+  dp_html_row_begin(&h, NULL);
+  dp_html_td(&h, "mix");
+  dp_html_td_begin(&h);
+  dp_html_gauge_spec g1 = {0.03, 0.1, 0.05, 0.02, "ok", "distance 0.03 <tolerance> \"0.05\""};
+  dp_html_gauge(&h, &g1);
+  dp_html_td_end(&h);
+  dp_html_row_begin(&h, NULL);
+  dp_html_td(&h, "clamped");
+  dp_html_td_begin(&h);
+  dp_html_gauge_spec g2 = {2, 0, -1, NAN, "bogus", NULL}; /* scale 1: full bar, tick at 0, no second tick */
+  dp_html_gauge(&h, &g2);
+  dp_html_td_end(&h);
+  dp_html_table_end(&h);
   dp_html_section(&h, "charts", "Charts");
   dp_html_bar bars[2] = {{"a", 3, NULL}, {"a very long label that will be shortened on screen", 1, "1 (tip)"}};
   dp_html_bar_spec bs = {"Bars", bars, 2, 0, 0};
@@ -392,6 +280,26 @@ static void test_page_builder(void **state) {
   assert_non_null(strstr(html, "stroke-dasharray")); /* the second series is dashed */
   assert_non_null(strstr(html, "<title>r1 c1: -0.2</title>"));
   assert_non_null(strstr(html, "<footer>footer &lt;x&gt;</footer>"));
+  assert_non_null(strstr(html, "<p class=\"kicker\">doppel &lt;compare&gt;</p>"));
+  assert_non_null(strstr(html, "<td><span class=\"gauge g-ok\" role=\"img\" title=\"distance 0.03 &lt;tolerance&gt; "
+                               "&quot;0.05&quot;\" aria-label=\"distance 0.03 &lt;tolerance&gt; &quot;0.05&quot;\">"
+                               "<span class=\"gv\" style=\"width:30.0%\"></span><span class=\"gm\" style=\"left:50.0%\">"
+                               "</span><span class=\"gm2\" style=\"left:20.0%\"></span></span></td>"));
+  assert_non_null(strstr(html, "<td><span class=\"gauge g-accent\" aria-hidden=\"true\"><span class=\"gv\" "
+                               "style=\"width:100.0%\"></span><span class=\"gm\" style=\"left:0.0%\"></span></span></td>"));
+  assert_non_null(strstr(html, ".gauge{")); /* its style is in the sheet */
+  dp_buf_release(&page);
+  dp_html_release(&h);
+
+  /* the default kicker, also after one was set and cleared */
+  dp_html_init(&h, 0);
+  dp_html_begin(&h, "x", NULL);
+  dp_html_kicker(&h, "other");
+  dp_html_kicker(&h, NULL);
+  dp_buf_init(&page, 0);
+  assert_int_equal(dp_html_end(&h, NULL, &page), DOPPEL_OK);
+  dp_buf_terminate(&page);
+  assert_non_null(strstr(page.data, "<p class=\"kicker\">doppel report</p>"));
   dp_buf_release(&page);
   dp_html_release(&h);
 

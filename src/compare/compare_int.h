@@ -1,8 +1,9 @@
 /*
  * compare/compare_int.h — internals of `doppel compare`: the simulation
  * context behind the analytic noise floors (stats.c), the per-dimension
- * result the scorer fills (score.c), the privacy collector (privacy.c), the
- * report number helpers and the small HTML writer (html.c).
+ * result the scorer fills (score.c), the privacy collector (privacy.c) and
+ * the report number helpers. (The HTML page is written with the shared
+ * page builder, report/html.h.)
  */
 #ifndef DP_COMPARE_INT_H
 #define DP_COMPARE_INT_H
@@ -91,22 +92,5 @@ doppel_status dp_cmp_priv_csv(dp_cmp_priv *p, const char *const *vals, const siz
 doppel_status dp_cmp_priv_end_a(dp_cmp_priv *p);
 /* The privacy section (a new object, NULL when out of memory) once B is done. */
 json_t *dp_cmp_priv_report(const dp_cmp_priv *p);
-
-/* ---- html.c ---- */
-
-typedef struct dp_chtml {
-  dp_buf b;
-  int failed;  /* an allocation failed: the result is discarded */
-} dp_chtml;
-
-void dp_chtml_init(dp_chtml *h);
-void dp_chtml_raw(dp_chtml *h, const char *s);
-/* Text with & < > " ' escaped. */
-void dp_chtml_text(dp_chtml *h, const char *s);
-void dp_chtml_printf(dp_chtml *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* <tag class="cls">escaped text</tag> */
-void dp_chtml_elem(dp_chtml *h, const char *tag, const char *cls, const char *text);
-/* The page (malloc'd) or NULL on failure; h is released either way. */
-char *dp_chtml_finish(dp_chtml *h);
 
 #endif

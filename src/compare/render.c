@@ -1,12 +1,14 @@
 /*
  * render.c — the two human-readable forms of a "doppel-compare/1" report:
  * the terminal scorecard (aligned table of dimensions, the largest
- * differences, the privacy section) and a self-contained HTML page (inline
- * CSS, no scripts, no external resources; every string from the report is
- * escaped). Both read only the report document, so any report, also one
- * loaded back from --json output, renders the same.
+ * differences, the privacy section) and a self-contained HTML page built
+ * with the page builder `doppel report` uses (report/html.h: inline CSS, a
+ * Content-Security-Policy, no scripts, no external resources; every string
+ * from the report is escaped). Both read only the report document, so any
+ * report, also one loaded back from --json output, renders the same.
  */
 #include "compare/compare_int.h"
+#include "report/html.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -102,6 +104,16 @@ static const char *floor_method_text(const json_t *nf) {
   return !strcmp(m, "random_groups") ? "random groups" : "analytic";
 }
 
+/* How the noise floor was found, as one line of text. */
+static void floor_line(char *buf, size_t size, const json_t *nf) {
+  if (!strcmp(str(nf, "method", ""), "random_groups"))
+    snprintf(buf, size,
+             "random groups (%.0f disjoint groups of %s's users; the expected distance of two samples of these sizes)",
+             num(nf, "groups"), str(nf, "groups_of", "a")[0] == 'b' ? "B" : "A");
+  else
+    snprintf(buf, size, "analytic (independent events assumed; clustered real data scores below it)");
+}
+
 /* ---- text ---- */
 
 static void text_privacy(out *o, const json_t *pr) {
@@ -161,11 +173,9 @@ char *doppel_compare_format_text(const json_t *rep) {
   input_line(b, sizeof b, json_object_get(get(rep, "inputs"), "b"));
   const json_t *nf = get(rep, "noise_floor");
   outf(&o, "doppel compare: fidelity of B against A\n  A: %s\n  B: %s\n", a, b);
-  if (!strcmp(str(nf, "method", ""), "random_groups"))
-    outf(&o, "  noise floor: random groups (%.0f disjoint groups of %s's users; the expected distance of two samples of these sizes)\n",
-         num(nf, "groups"), str(nf, "groups_of", "a")[0] == 'b' ? "B" : "A");
-  else
-    outf(&o, "  noise floor: analytic (independent events assumed; clustered real data scores below it)\n");
+  char fl_line[256];
+  floor_line(fl_line, sizeof fl_line, nf);
+  outf(&o, "  noise floor: %s\n", fl_line);
   outf(&o, "\n  %-27s %-13s %9s %9s  %-4s %8s %8s\n", "dimension", "metric", "distance", "tolerance", "pass", "score",
        "floor");
   const json_t *dims = get(rep, "dimensions");
@@ -222,163 +232,248 @@ char *doppel_compare_format_text(const json_t *rep) {
   return o.b.data;
 }
 
-/* ---- HTML ---- */
+/* ---- HTML, through the shared page builder (report/html.h) ---- */
 
-static const char css[] =
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d2329;margin:2em auto;"
-    "max-width:1100px;padding:0 1.2em}"
-    "h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #dde2e6}"
-    ".inputs{color:#4a5560}.overall{font-size:1.1em;margin:1em 0;padding:.8em 1em;background:#f3f6f8;"
-    "border-radius:6px}.big{font-size:1.8em;font-weight:600;margin-right:.4em}"
-    "table{border-collapse:collapse;width:100%}th,td{padding:.35em .6em;text-align:left;"
-    "border-bottom:1px solid #eef1f3}th{font-weight:600;color:#4a5560;font-size:.9em}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    ".pass{color:#1b7a3d;font-weight:600}.fail{color:#b3261e;font-weight:600}.na{color:#8a949c}"
-    ".bar{position:relative;width:180px;height:12px;background:#eef1f3;border-radius:3px}"
-    ".bar .d{position:absolute;left:0;top:0;bottom:0;border-radius:3px}"
-    ".bar .ok{background:#5fb37c}.bar .bad{background:#e07a6f}"
-    ".bar .tol{position:absolute;left:50%;top:-3px;bottom:-3px;border-left:2px solid #1d2329}"
-    ".bar .fl{position:absolute;top:-3px;bottom:-3px;border-left:2px dashed #4a78c2}"
-    "ul{margin:.3em 0 .8em}li{margin:.15em 0}.note{color:#4a5560;font-size:.9em}"
-    "footer{margin-top:2.5em;color:#8a949c;font-size:.85em}";
-
-static void html_bar(dp_chtml *h, double d, double tol, double fl) {
-  double scale = tol > 0 ? 2 * tol : 1;
-  double w = d / scale;
-  w = w < 0 ? 0 : w > 1 ? 1 : w;
-  dp_chtml_printf(h, "<div class=\"bar\"><div class=\"d %s\" style=\"width:%.1f%%\"></div><div class=\"tol\"></div>",
-                 d <= tol + 1e-12 ? "ok" : "bad", 100 * w);
-  if (isfinite(fl)) {
-    double f = fl / scale;
-    f = f < 0 ? 0 : f > 1 ? 1 : f;
-    dp_chtml_printf(h, "<div class=\"fl\" style=\"left:%.1f%%\"></div>", 100 * f);
-  }
-  dp_chtml_raw(h, "</div>");
+/* A fixed-point number, or NULL (an em dash in a cell) when not finite. */
+static const char *fixed_or_null(char *buf, size_t size, double v) {
+  if (!isfinite(v)) return NULL;
+  snprintf(buf, size, "%.4f", v);
+  return buf;
 }
 
-static void html_privacy(dp_chtml *h, const json_t *pr) {
-  dp_chtml_raw(h, "<h2>Privacy</h2>");
+static void html_overview(dp_html *h, const json_t *rep) {
+  const json_t *ov = get(rep, "overall");
+  char sc[16], fl[16], within[64], note[64], line[600];
+  dp_html_section(h, "overview", "Overview");
+  dp_html_figures_begin(h);
+  snprintf(note, sizeof note, "mean of %.0f dimensions", num(ov, "dimensions"));
+  dp_html_figure(h, "Overall score", fixed_or_null(sc, sizeof sc, num(ov, "score")), note);
+  dp_html_figure(h, "Noise floor", fixed_or_null(fl, sizeof fl, num(ov, "floor_score")),
+                 "the score of two samples of these sizes");
+  snprintf(within, sizeof within, "%.0f of %.0f", num(ov, "passed"), num(ov, "dimensions"));
+  dp_html_figure(h, "Within tolerance", within, "dimensions");
+  dp_html_figures_end(h);
+  int pass = json_is_true(get(ov, "pass"));
+  dp_html_raw(h, "<p>");
+  dp_html_badge(h, pass ? "pass" : "fail", pass ? "ok" : "error");
+  dp_html_textf(h, " %.0f of %.0f compared dimensions within tolerance", num(ov, "passed"), num(ov, "dimensions"));
+  double na = num(ov, "not_available");
+  if (isfinite(na) && na > 0) dp_html_textf(h, "; %.0f not available", na);
+  dp_html_raw(h, ".</p>\n");
+  dp_html_dl_begin(h);
+  input_line(line, sizeof line, json_object_get(get(rep, "inputs"), "a"));
+  dp_html_kv(h, "A (the reference)", line);
+  input_line(line, sizeof line, json_object_get(get(rep, "inputs"), "b"));
+  dp_html_kv(h, "B (compared with A)", line);
+  floor_line(line, sizeof line, get(rep, "noise_floor"));
+  dp_html_kv(h, "Noise floor", line);
+  dp_html_dl_end(h);
+}
+
+static void html_dimensions(dp_html *h, const json_t *rep) {
+  const json_t *dims = get(rep, "dimensions");
+  char dist[16], tol[16], sc[16], fl[16], tip[160];
+  dp_html_section(h, "dimensions", "Dimensions");
+  dp_html_table_begin(h, "Dimension|Metric|#Distance|#Tolerance|Distance against tolerance|Pass|#Score|#Floor");
+  for (size_t i = 0; i < json_array_size(dims); i++) {
+    const json_t *d = json_array_get(dims, i);
+    int avail = json_is_true(get(d, "available"));
+    dp_html_row_begin(h, avail ? NULL : "muted");
+    dp_html_td(h, str(d, "title", "?"));
+    dp_html_td(h, str(d, "metric", ""));
+    if (!avail) {
+      dp_html_td(h, NULL);
+      dp_html_td(h, fixed_or_null(tol, sizeof tol, num(d, "tolerance")));
+      dp_html_td(h, str(d, "reason", "not available"));
+      dp_html_td_begin(h);
+      dp_html_badge(h, "n/a", "muted");
+      dp_html_td_end(h);
+      dp_html_row_end(h); /* no score, no floor: em dashes */
+      continue;
+    }
+    double dv = num(d, "distance"), tv = num(d, "tolerance"), fv = num(d, "floor_distance");
+    int pass = json_is_true(get(d, "pass"));
+    dp_html_td(h, fixed_or_null(dist, sizeof dist, dv));
+    dp_html_td(h, fixed_or_null(tol, sizeof tol, tv));
+    fmt_fixed(dist, sizeof dist, dv);
+    fmt_fixed(tol, sizeof tol, tv);
+    fmt_fixed(fl, sizeof fl, fv);
+    snprintf(tip, sizeof tip, "distance %s, tolerance %s, noise floor %s", dist, tol, fl);
+    dp_html_gauge_spec g = {dv, isfinite(tv) && tv > 0 ? 2 * tv : 1, tv, fv, pass ? "ok" : "error", tip};
+    dp_html_td_begin(h);
+    dp_html_gauge(h, &g);
+    dp_html_td_end(h);
+    dp_html_td_begin(h);
+    dp_html_badge(h, pass ? "yes" : "no", pass ? "ok" : "error");
+    dp_html_td_end(h);
+    dp_html_td(h, fixed_or_null(sc, sizeof sc, num(d, "score")));
+    dp_html_td(h, fixed_or_null(fl, sizeof fl, num(d, "floor_score")));
+    dp_html_row_end(h);
+  }
+  const json_t *ov = get(rep, "overall");
+  int pass = json_is_true(get(ov, "pass"));
+  char within[64];
+  snprintf(within, sizeof within, "%.0f/%.0f", num(ov, "passed"), num(ov, "dimensions"));
+  dp_html_row_begin(h, NULL);
+  dp_html_td_begin(h);
+  dp_html_strong(h, "overall");
+  dp_html_td_end(h);
+  dp_html_td(h, "mean score");
+  dp_html_td(h, "");
+  dp_html_td(h, "");
+  dp_html_td(h, "");
+  dp_html_td_begin(h);
+  dp_html_badge(h, within, pass ? "ok" : "error");
+  dp_html_td_end(h);
+  dp_html_td_begin(h);
+  dp_html_strong(h, fixed_or_null(sc, sizeof sc, num(ov, "score")));
+  dp_html_td_end(h);
+  dp_html_td(h, fixed_or_null(fl, sizeof fl, num(ov, "floor_score")));
+  dp_html_table_end(h);
+  char note[400];
+  snprintf(note, sizeof note,
+           "Each dimension's score is 1 - distance; it passes when the distance is at most its tolerance. Bars: the "
+           "distance on a scale of twice the tolerance (solid line: the tolerance; dashed line: the noise floor, the "
+           "expected distance of two samples of these sizes, %s). Floor: the score of such two samples.",
+           floor_method_text(get(rep, "noise_floor")));
+  dp_html_note(h, note);
+}
+
+static void html_differences(dp_html *h, const json_t *rep) {
+  const json_t *dims = get(rep, "dimensions");
+  dp_html_section(h, "differences", "Largest differences (A vs B)");
+  int any = 0;
+  for (size_t i = 0; i < json_array_size(dims); i++) {
+    const json_t *d = json_array_get(dims, i);
+    const json_t *det = get(d, "detail");
+    if (!json_is_true(get(d, "available")) || !json_array_size(det)) continue;
+    if (!any) dp_html_table_begin(h, "Dimension|Largest differences (A vs B)|Compared");
+    any = 1;
+    dp_html_row_begin(h, NULL);
+    dp_html_td(h, str(d, "title", "?"));
+    dp_html_td_begin(h);
+    for (size_t j = 0; j < json_array_size(det); j++) {
+      char it[320];
+      item_text(it, sizeof it, json_array_get(det, j));
+      if (j) dp_html_text(h, "; ");
+      dp_html_text(h, it);
+    }
+    dp_html_td_end(h);
+    if (get(d, "compared")) {
+      char c[32], x[32], y[32];
+      fmt_count(c, sizeof c, num(d, "compared"));
+      fmt_count(x, sizeof x, num(d, "only_in_a"));
+      fmt_count(y, sizeof y, num(d, "only_in_b"));
+      dp_html_td_begin(h);
+      if (get(d, "only_in_a")) dp_html_textf(h, "%s compared, %s only in A, %s only in B", c, x, y);
+      else dp_html_textf(h, "%s compared", c);
+      dp_html_td_end(h);
+    } else {
+      dp_html_td(h, NULL);
+    }
+    dp_html_row_end(h);
+  }
+  if (any) dp_html_table_end(h);
+  else dp_html_p(h, "This report lists no differences (no dimension has details).");
+}
+
+static void html_privacy(dp_html *h, const json_t *pr) {
+  dp_html_section(h, "privacy", "Privacy");
   if (!json_is_object(pr) || !json_is_true(get(pr, "checked"))) {
-    dp_chtml_raw(h, "<p class=\"na\">Not checked: ");
-    dp_chtml_text(h, str(pr, "reason", "needs A and B as datasets"));
-    dp_chtml_raw(h, ".</p>");
+    dp_html_raw(h, "<p>");
+    dp_html_badge(h, "not checked", "muted");
+    dp_html_text(h, " ");
+    dp_html_text(h, str(pr, "reason", "needs A and B as datasets"));
+    dp_html_raw(h, ".</p>\n");
     return;
   }
-  dp_chtml_raw(h, "<p class=\"note\">What of A's raw data is found in B: counts and field paths only, never values.</p><ul>");
-  static const struct { const char *key, *label; } kinds[] = {
-      {"identifiers", "Identifier values of A (held by fewer than k users) found in B"},
-      {"rare_values", "Other values held by fewer than k users of A found in B"}};
+  char k[32], x[32], y[32], s[32], label[160];
+  snprintf(k, sizeof k, "%.0f", num(pr, "k"));
+  dp_html_note(h, "What of A's raw data is found in B: counts and field paths only, never values.");
+  dp_html_table_begin(h, "Check|#Found|#Of|#Share|Details");
+  static const struct { const char *key, *pre, *post; } kinds[] = {
+      {"identifiers", "Identifier values of A (held by fewer than ", " users) found in B"},
+      {"rare_values", "Other values held by fewer than ", " users of A found in B"}};
   for (int i = 0; i < 2; i++) {
     const json_t *c = get(pr, kinds[i].key);
-    char x[32], y[32], s[32];
-    fmt_count(x, sizeof x, num(c, "found"));
+    double found = num(c, "found");
+    snprintf(label, sizeof label, "%s%s%s", kinds[i].pre, k, kinds[i].post);
+    fmt_count(x, sizeof x, found);
     fmt_count(y, sizeof y, num(c, "a_values"));
     fmt_share(s, sizeof s, num(c, "share"));
-    dp_chtml_raw(h, "<li>");
-    dp_chtml_text(h, kinds[i].label);
-    dp_chtml_printf(h, " (k = %.0f): <b>%s</b> of %s (%s)", num(pr, "k"), x, y, s);
+    dp_html_row_begin(h, found > 0 ? "warning" : NULL);
+    dp_html_td(h, label);
+    dp_html_td(h, x);
+    dp_html_td(h, y);
+    dp_html_td(h, s);
     const json_t *f = get(c, "fields");
-    for (size_t j = 0; j < json_array_size(f); j++) {
-      fmt_count(x, sizeof x, num(json_array_get(f, j), "occurrences"));
-      dp_chtml_raw(h, j ? ", " : "; in ");
-      dp_chtml_elem(h, "code", NULL, str(json_array_get(f, j), "path", "?"));
-      dp_chtml_printf(h, " (%s)", x);
+    if (!json_array_size(f)) {
+      dp_html_td(h, NULL);
+    } else {
+      dp_html_td_begin(h);
+      fmt_count(x, sizeof x, num(c, "b_occurrences"));
+      dp_html_textf(h, "%s occurrences in ", x);
+      for (size_t j = 0; j < json_array_size(f); j++) {
+        fmt_count(y, sizeof y, num(json_array_get(f, j), "occurrences"));
+        if (j) dp_html_text(h, ", ");
+        dp_html_code(h, str(json_array_get(f, j), "path", "?"));
+        dp_html_textf(h, " (%s)", y);
+      }
+      dp_html_td_end(h);
     }
-    dp_chtml_raw(h, "</li>");
+    dp_html_row_end(h);
   }
   const json_t *sq = get(pr, "sequences");
-  char x[32], y[32], e[32], r[32], s[32], all[32], ch[32];
-  fmt_count(x, sizeof x, num(sq, "copied"));
+  char e[32], r[32], all[32], ch[32];
+  double copied = num(sq, "copied");
+  fmt_count(x, sizeof x, copied);
   fmt_count(y, sizeof y, num(sq, "b_users"));
   fmt_count(e, sizeof e, num(sq, "b_eligible"));
   fmt_count(r, sizeof r, num(sq, "copied_rare"));
   fmt_share(s, sizeof s, num(sq, "share"));
   fmt_share(all, sizeof all, num(sq, "share_of_all"));
   fmt_share(ch, sizeof ch, num(sq, "a_shared_share"));
-  dp_chtml_printf(h,
-                 "<li>B users whose whole event sequence (at least %.0f events) equals an A user's: <b>%s</b> of %s "
-                 "(%s; %s of all %s B users); %s match a sequence of fewer than k A users. Chance level: %s of "
-                 "A's own users share theirs with another A user.</li></ul>",
-                 num(sq, "min_events"), x, e, s, all, y, r, ch);
+  snprintf(label, sizeof label, "B users whose whole event sequence (at least %.0f events) equals an A user's",
+           num(sq, "min_events"));
+  dp_html_row_begin(h, copied > 0 ? "warning" : NULL);
+  dp_html_td(h, label);
+  dp_html_td(h, x);
+  dp_html_td(h, e);
+  dp_html_td(h, s);
+  dp_html_td_begin(h);
+  dp_html_textf(h, "%s of all %s B users; %s match a sequence of fewer than %s A users", all, y, r, k);
+  dp_html_td_end(h);
+  dp_html_table_end(h);
+  char note[200];
+  snprintf(note, sizeof note, "Chance level: %s of A's own users share their sequence with another A user.", ch);
+  dp_html_note(h, note);
 }
 
 char *doppel_compare_format_html(const json_t *rep) {
-  dp_chtml h;
-  dp_chtml_init(&h);
-  dp_chtml_raw(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                  "<title>doppel compare</title><style>");
-  dp_chtml_raw(&h, css);
-  dp_chtml_raw(&h, "</style></head><body><h1>doppel compare</h1>");
-  char a[512], b[512];
-  input_line(a, sizeof a, json_object_get(get(rep, "inputs"), "a"));
-  input_line(b, sizeof b, json_object_get(get(rep, "inputs"), "b"));
-  dp_chtml_raw(&h, "<p class=\"inputs\"><b>A</b> ");
-  dp_chtml_text(&h, a);
-  dp_chtml_raw(&h, "<br><b>B</b> ");
-  dp_chtml_text(&h, b);
-  dp_chtml_raw(&h, "</p>");
-  const json_t *ov = get(rep, "overall");
-  char sc[16], fl[16];
-  fmt_fixed(sc, sizeof sc, num(ov, "score"));
-  fmt_fixed(fl, sizeof fl, num(ov, "floor_score"));
-  dp_chtml_printf(&h,
-                 "<div class=\"overall\"><span class=\"big\">%s</span>overall score (mean of %.0f dimensions; "
-                 "noise floor %s) &middot; <span class=\"%s\">%.0f of %.0f dimensions within tolerance</span></div>",
-                 sc, num(ov, "dimensions"), fl, json_is_true(get(ov, "pass")) ? "pass" : "fail", num(ov, "passed"),
-                 num(ov, "dimensions"));
-  dp_chtml_raw(&h, "<table><tr><th>dimension</th><th>metric</th><th>distance</th><th>tolerance</th><th></th>"
-                  "<th>pass</th><th>score</th><th>floor</th></tr>");
-  const json_t *dims = get(rep, "dimensions");
-  for (size_t i = 0; i < json_array_size(dims); i++) {
-    const json_t *d = json_array_get(dims, i);
-    char dist[16], tol[16], s2[16], f2[16];
-    fmt_fixed(tol, sizeof tol, num(d, "tolerance"));
-    dp_chtml_raw(&h, "<tr>");
-    dp_chtml_elem(&h, "td", NULL, str(d, "title", "?"));
-    dp_chtml_elem(&h, "td", NULL, str(d, "metric", ""));
-    if (!json_is_true(get(d, "available"))) {
-      dp_chtml_printf(&h, "<td class=\"n\">-</td><td class=\"n\">%s</td><td colspan=\"4\" class=\"na\">", tol);
-      dp_chtml_text(&h, str(d, "reason", "not available"));
-      dp_chtml_raw(&h, "</td></tr>");
-      continue;
-    }
-    fmt_fixed(dist, sizeof dist, num(d, "distance"));
-    fmt_fixed(s2, sizeof s2, num(d, "score"));
-    fmt_fixed(f2, sizeof f2, num(d, "floor_score"));
-    int pass = json_is_true(get(d, "pass"));
-    dp_chtml_printf(&h, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td>", dist, tol);
-    html_bar(&h, num(d, "distance"), num(d, "tolerance"), num(d, "floor_distance"));
-    dp_chtml_printf(&h, "</td><td class=\"%s\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>",
-                   pass ? "pass" : "fail", pass ? "yes" : "no", s2, f2);
-  }
-  dp_chtml_raw(&h, "</table><p class=\"note\">Bars: distance on a scale of twice the tolerance (black line: the "
-                  "tolerance; dashed blue: the noise floor, the expected distance of two samples of these sizes, ");
-  dp_chtml_text(&h, floor_method_text(get(rep, "noise_floor")));
-  dp_chtml_raw(&h, ").</p><h2>Largest differences (A vs B)</h2><table>");
-  for (size_t i = 0; i < json_array_size(dims); i++) {
-    const json_t *d = json_array_get(dims, i);
-    const json_t *det = get(d, "detail");
-    if (!json_is_true(get(d, "available")) || !json_array_size(det)) continue;
-    dp_chtml_raw(&h, "<tr>");
-    dp_chtml_elem(&h, "td", NULL, str(d, "title", "?"));
-    dp_chtml_raw(&h, "<td>");
-    for (size_t j = 0; j < json_array_size(det); j++) {
-      char it[320];
-      item_text(it, sizeof it, json_array_get(det, j));
-      if (j) dp_chtml_raw(&h, "; ");
-      dp_chtml_text(&h, it);
-    }
-    dp_chtml_raw(&h, "</td></tr>");
-  }
-  dp_chtml_raw(&h, "</table>");
+  dp_html h;
+  dp_html_init(&h, 0); /* no bound: the page grows with the report, which the caller holds already */
+  char sub[700];
+  const json_t *in = get(rep, "inputs");
+  snprintf(sub, sizeof sub, "A = %.300s " DP_MIDDOT " B = %.300s", str(get(in, "a"), "name", "<unnamed>"),
+           str(get(in, "b"), "name", "<unnamed>"));
+  dp_html_begin(&h, "Fidelity of B against A", sub);
+  dp_html_kicker(&h, "doppel compare");
+  html_overview(&h, rep);
+  html_dimensions(&h, rep);
+  html_differences(&h, rep);
   html_privacy(&h, get(rep, "privacy"));
-  dp_chtml_raw(&h, "<footer>");
-  dp_chtml_text(&h, str(get(rep, "generator"), "tool", "doppel"));
-  dp_chtml_raw(&h, " ");
-  dp_chtml_text(&h, str(get(rep, "generator"), "version", ""));
-  dp_chtml_raw(&h, " &middot; ");
-  dp_chtml_text(&h, str(rep, "format", ""));
-  dp_chtml_raw(&h, "</footer></body></html>\n");
-  return dp_chtml_finish(&h);
+  char footer[300];
+  const json_t *gen = get(rep, "generator");
+  snprintf(footer, sizeof footer, "Made by %.60s %.60s from a %.60s report.", str(gen, "tool", "doppel"),
+           str(gen, "version", ""), str(rep, "format", "doppel-compare/1"));
+  dp_buf page;
+  dp_buf_init(&page, 0);
+  doppel_status st = dp_html_end(&h, footer, &page);
+  if (st == DOPPEL_OK) st = dp_buf_terminate(&page);
+  dp_html_release(&h);
+  if (st != DOPPEL_OK) {
+    dp_buf_release(&page);
+    return NULL;
+  }
+  return page.data; /* malloc'd by the buffer; never NULL after a terminate */
 }

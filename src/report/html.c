@@ -121,6 +121,7 @@ void dp_html_init(dp_html *h, size_t max_bytes) {
   dp_buf_init(&h->body, max_bytes);
   dp_buf_init(&h->toc, max_bytes);
   dp_buf_init(&h->head, max_bytes);
+  dp_buf_init(&h->kicker, max_bytes);
   h->status = DOPPEL_OK;
 }
 
@@ -128,6 +129,7 @@ void dp_html_release(dp_html *h) {
   dp_buf_release(&h->body);
   dp_buf_release(&h->toc);
   dp_buf_release(&h->head);
+  dp_buf_release(&h->kicker);
 }
 
 doppel_status dp_html_begin(dp_html *h, const char *title, const char *subtitle) {
@@ -138,6 +140,13 @@ doppel_status dp_html_begin(dp_html *h, const char *title, const char *subtitle)
   st = dp_html_escape(&h->head, title, strlen(title));
   if (st == DOPPEL_OK) st = dp_buf_putc(&h->head, '\n'); /* separator: escaped text holds no newline */
   if (st == DOPPEL_OK && subtitle) st = dp_html_escape(&h->head, subtitle, strlen(subtitle));
+  return st == DOPPEL_OK ? DOPPEL_OK : fail(h, st);
+}
+
+doppel_status dp_html_kicker(dp_html *h, const char *text) {
+  if (h->status != DOPPEL_OK) return h->status;
+  h->kicker.len = 0;
+  doppel_status st = text ? dp_html_escape(&h->kicker, text, strlen(text)) : DOPPEL_OK;
   return st == DOPPEL_OK ? DOPPEL_OK : fail(h, st);
 }
 
@@ -242,6 +251,33 @@ doppel_status dp_html_meter(dp_html *h, double fraction) {
   if (fraction > 1) fraction = 1;
   return putf(h, "<span class=\"meter\" aria-hidden=\"true\"><span style=\"width:%.1f%%\"></span></span>",
               fraction * 100);
+}
+
+static double clamp01(double v) { return !(v > 0) ? 0 : v > 1 ? 1 : v; }
+
+doppel_status dp_html_gauge(dp_html *h, const dp_html_gauge_spec *g) {
+  if (h->status != DOPPEL_OK) return h->status;
+  if (!g) return fail(h, DOPPEL_E_INTERNAL);
+  static const char *const kinds[] = {"ok", "error", "warning"};
+  const char *k = "accent";
+  for (size_t i = 0; g->kind && i < sizeof kinds / sizeof kinds[0]; i++)
+    if (!strcmp(g->kind, kinds[i])) k = kinds[i];
+  double scale = isfinite(g->scale) && g->scale > 0 ? g->scale : 1;
+  putf(h, "<span class=\"gauge g-%s\"", k);
+  if (g->tip) {
+    put(h, " role=\"img\" title=\"");
+    esc(h, g->tip);
+    put(h, "\" aria-label=\"");
+    esc(h, g->tip);
+    put(h, "\">");
+  } else {
+    put(h, " aria-hidden=\"true\">");
+  }
+  putf(h, "<span class=\"gv\" style=\"width:%.1f%%\"></span>", clamp01(g->value / scale) * 100);
+  if (isfinite(g->mark)) putf(h, "<span class=\"gm\" style=\"left:%.1f%%\"></span>", clamp01(g->mark / scale) * 100);
+  if (isfinite(g->mark2))
+    putf(h, "<span class=\"gm2\" style=\"left:%.1f%%\"></span>", clamp01(g->mark2 / scale) * 100);
+  return put(h, "</span>");
 }
 
 doppel_status dp_html_raw(dp_html *h, const char *html) { return put(h, html); }
@@ -842,6 +878,13 @@ static const char css[] =
     ".meter{display:inline-block;width:54px;height:6px;background:var(--line);border-radius:3px;"
     "margin-left:8px;vertical-align:middle;overflow:hidden}\n"
     ".meter>span{display:block;height:100%;background:var(--accent)}\n"
+    ".gauge{position:relative;display:inline-block;width:160px;height:10px;background:var(--line);"
+    "border-radius:3px;vertical-align:middle}\n"
+    ".gauge>span{position:absolute;top:-3px;bottom:-3px;width:0}\n"
+    ".gauge>.gv{top:0;bottom:0;left:0;border-radius:3px;background:var(--accent)}\n"
+    ".g-ok>.gv{background:#3f9d62}.g-error>.gv{background:#d9534f}.g-warning>.gv{background:#e0a030}\n"
+    ".gauge>.gm{border-left:2px solid var(--fg);margin-left:-1px}\n"
+    ".gauge>.gm2{border-left:2px dashed var(--accent);margin-left:-1px}\n"
     "footer{margin-top:44px;padding-top:12px;border-top:1px solid var(--line);color:var(--muted);font-size:12px}\n"
     "@media (max-width:820px){.page{padding:20px}.grid2{grid-template-columns:1fr}nav.toc ol{columns:1}}\n"
     "@media print{body{font-size:10.5pt}.page{max-width:none;padding:0}h2,h3{break-after:avoid}"
@@ -874,7 +917,13 @@ doppel_status dp_html_end(dp_html *h, const char *footer_text, dp_buf *out) {
   APP(title, tlen);
   APPS("</title>\n<style>\n");
   APP(css, sizeof css - 1);
-  APPS("</style>\n</head>\n<body>\n<div class=\"page\">\n<header class=\"top\">\n<p class=\"kicker\">doppel report</p>\n<h1>");
+  APPS("</style>\n</head>\n<body>\n<div class=\"page\">\n<header class=\"top\">\n<p class=\"kicker\">");
+  if (h->kicker.len) {
+    APP(h->kicker.data, h->kicker.len);
+  } else {
+    APPS("doppel report");
+  }
+  APPS("</p>\n<h1>");
   APP(title, tlen);
   APPS("</h1>\n");
   if (sub && slen) {

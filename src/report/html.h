@@ -2,8 +2,8 @@
  * report/html.h — a small builder for self-contained HTML5 report pages:
  * one page with a header, a table of contents, sections, paragraphs,
  * key-figure tiles, definition lists, tables, badges, and inline SVG bar
- * charts, line charts and heat maps. Used by `doppel report` and meant for
- * any other report page (the `compare --html` scorecard).
+ * charts, line charts and heat maps. Used by `doppel report` and by the
+ * `doppel compare --html` scorecard, and meant for any other report page.
  *
  * The page is self-contained by construction: inline CSS only, inline SVG
  * without an XML namespace URL, no scripts, no fonts, no images, no links
@@ -60,6 +60,7 @@ typedef struct dp_html {
   dp_buf body;           /* the sections written so far */
   dp_buf toc;            /* <li> entries of the table of contents */
   dp_buf head;           /* escaped title and subtitle */
+  dp_buf kicker;         /* escaped kicker line; empty = "doppel report" */
   doppel_status status;  /* first error; DOPPEL_OK while all went well */
   int in_section;        /* a <section> is open */
   int in_table;          /* a <table> is open */
@@ -87,6 +88,9 @@ void dp_html_release(dp_html *h);
 
 /* Title (the <title> and the <h1>) and an optional subtitle line (NULL). */
 doppel_status dp_html_begin(dp_html *h, const char *title, const char *subtitle);
+/* The small line above the title that names the kind of page (default
+ * "doppel report"; NULL or "" restores it), e.g. "doppel compare". */
+doppel_status dp_html_kicker(dp_html *h, const char *text);
 /* Close the open section (if any) and open <section id=id> with an <h2>
  * title; adds a table-of-contents entry linking to #id. */
 doppel_status dp_html_section(dp_html *h, const char *id, const char *title);
@@ -106,6 +110,19 @@ doppel_status dp_html_strong(dp_html *h, const char *text); /* <strong> */
 doppel_status dp_html_badge(dp_html *h, const char *text, const char *kind);
 /* A small horizontal meter filled to fraction (clamped to [0, 1]). */
 doppel_status dp_html_meter(dp_html *h, double fraction);
+/* A gauge: a small horizontal bar filled to value / scale (clamped to
+ * [0, 1]) with up to two ticks on the same scale, a solid one at mark and
+ * a dashed one at mark2 (non-finite = no tick); e.g. a distance, its
+ * tolerance and its expected value. For a table cell or a line of text. */
+typedef struct dp_html_gauge_spec {
+  double value;     /* the fill; non-finite = empty */
+  double scale;     /* full scale; 0, negative or non-finite = 1 */
+  double mark;      /* solid tick (a limit), NAN = none */
+  double mark2;     /* dashed tick (a reference), NAN = none */
+  const char *kind; /* fill colour: "ok" green, "error" red, "warning" amber, else (NULL) the accent */
+  const char *tip;  /* tooltip and accessible name (escaped); NULL = hidden from screen readers */
+} dp_html_gauge_spec;
+doppel_status dp_html_gauge(dp_html *h, const dp_html_gauge_spec *g);
 /* Trusted markup, copied as is: only for constant program text. */
 doppel_status dp_html_raw(dp_html *h, const char *html);
 doppel_status dp_html_rawf(dp_html *h, const char *fmt, ...) DP_HTML_PRINTF(2, 3);
