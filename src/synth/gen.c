@@ -115,13 +115,25 @@ static void fill_pattern(dp_buf *b, dp_vrng *r, const char *pat, size_t total) {
   }
 }
 
+void dp_uuid_text(uint64_t hi, uint64_t lo, char *out) {
+  static const char hx[] = "0123456789abcdef";
+  char *o = out;
+  for (int i = 60; i >= 0; i -= 4) {
+    if (o - out == 8 || o - out == 13) *o++ = '-';
+    *o++ = hx[(hi >> i) & 15];
+  }
+  for (int i = 60; i >= 0; i -= 4) {
+    if (o - out == 18 || o - out == 23) *o++ = '-';
+    *o++ = hx[(lo >> i) & 15];
+  }
+}
+
 static void uuid_from(dp_buf *b, uint64_t hi, uint64_t lo) {
-  char t[40];
   hi = (hi & ~UINT64_C(0xf000)) | UINT64_C(0x4000);          /* version 4 */
   lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);      /* variant */
-  snprintf(t, sizeof t, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
-           (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & UINT64_C(0xffffffffffff)));
-  dp_buf_append(b, t, 36);
+  if (dp_buf_reserve(b, 36) != DOPPEL_OK) return;
+  dp_uuid_text(hi, lo, b->data + b->len);
+  b->len += 36;
 }
 
 size_t dp_fmt_time(int64_t us, int fmt, char *out) {

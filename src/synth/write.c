@@ -208,8 +208,12 @@ static int emit_members(dp_buf *b, const dp_node *n, const dp_user_gen *ug, cons
 
 static void fmt_u64(dp_buf *b, uint64_t v) {
   char t[24];
-  int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
-  put(b, t, (size_t)n);
+  size_t i = sizeof t;
+  do {
+    t[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(b, t + i, sizeof t - i);
 }
 
 static void insert_id(dp_buf *b, uint64_t seed, uint64_t u, uint64_t seq) {
@@ -218,10 +222,9 @@ static void insert_id(dp_buf *b, uint64_t seed, uint64_t u, uint64_t seq) {
   uint64_t hi = doppel_pcg64_next(&g), lo = doppel_pcg64_next(&g);
   hi = (hi & ~UINT64_C(0xf000)) | UINT64_C(0x4000);
   lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);
-  char t[40];
-  snprintf(t, sizeof t, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
-           (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & UINT64_C(0xffffffffffff)));
-  put(b, t, 36);
+  if (dp_buf_reserve(b, 36) != DOPPEL_OK) return;
+  dp_uuid_text(hi, lo, b->data + b->len);
+  b->len += 36;
 }
 
 /* session id text of session j (not epoch-ms style) */
@@ -393,11 +396,7 @@ static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   size_t n = dp_fmt_time(e->t, 0, tmp);
   put(b, tmp, n);
   dp_buf_putc(b, ',');
-  dp_buf sid;
-  dp_buf_init(&sid, 0);
-  session_id(&sid, s, w->o->seed, ug, e);
-  put(b, sid.data, sid.len);
-  dp_buf_release(&sid);
+  session_id(b, s, w->o->seed, ug, e);
   dp_buf_putc(b, ',');
   insert_id(b, w->o->seed, ug->u, e->seq);
   for (size_t c = 0; c < w->n_cols; c++) w->cells[c] = NULL;
