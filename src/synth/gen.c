@@ -34,6 +34,14 @@ void dp_gen_stream(doppel_pcg64 *g, uint64_t seed, uint64_t kind, uint64_t a, ui
 static inline uint64_t r64(doppel_pcg64 *g) { return doppel_pcg64_next(g); }
 static inline double rdouble(doppel_pcg64 *g) { return doppel_pcg64_double(g); }
 
+/* Values are made a few bytes at a time: the common case (room in the
+ * buffer) stays inline, growth goes through core/buf.c. */
+static inline void bput(dp_buf *b, const void *p, size_t n) { dp_buf_append_fast(b, p, n); }
+static inline void bputc(dp_buf *b, char c) {
+  if (b->cap - b->len > 1) b->data[b->len++] = c;
+  else dp_buf_putc(b, c);
+}
+
 /* ---- text helpers ---- */
 
 static const char *const syl[] = {"ka", "lo", "mi", "ra", "ten", "so", "vi", "de", "na", "ru", "be", "ko",
@@ -48,7 +56,7 @@ static void letters(dp_buf *b, dp_vrng *r, size_t n, int capital) {
     for (size_t i = 0; s[i] && o < n; i++, o++) {
       char c = s[i];
       if (capital && o == 0) c = (char)(c - 32);
-      dp_buf_putc(b, c);
+      bputc(b, c);
     }
   }
 }
@@ -56,13 +64,13 @@ static void letters(dp_buf *b, dp_vrng *r, size_t n, int capital) {
 static void digits(dp_buf *b, dp_vrng *r, size_t n, int lead_nonzero) {
   for (size_t i = 0; i < n; i++) {
     uint32_t d = (i == 0 && lead_nonzero && n > 1) ? 1 + dp_vrng_below(r, 9) : dp_vrng_below(r, 10);
-    dp_buf_putc(b, (char)('0' + d));
+    bputc(b, (char)('0' + d));
   }
 }
 
 static void hexchars(dp_buf *b, dp_vrng *r, size_t n) {
   static const char hx[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) dp_buf_putc(b, hx[dp_vrng_below(r, 16)]);
+  for (size_t i = 0; i < n; i++) bputc(b, hx[dp_vrng_below(r, 16)]);
 }
 
 /* Fill a shape: a/A/9/u runs get lengths that add up to about total. */
@@ -100,17 +108,17 @@ static void fill_pattern(dp_buf *b, dp_vrng *r, const char *pat, size_t total) {
       case 'A':
         if (p[1] == 'a') {
           /* capital letter and the lowercase run that follows */
-          dp_buf_putc(b, (char)('A' + dp_vrng_below(r, 26)));
+          bputc(b, (char)('A' + dp_vrng_below(r, 26)));
         } else {
-          for (size_t i = 0; i < run; i++) dp_buf_putc(b, (char)('A' + dp_vrng_below(r, 26)));
+          for (size_t i = 0; i < run; i++) bputc(b, (char)('A' + dp_vrng_below(r, 26)));
         }
         break;
       case '9': digits(b, r, run, 0); break;
       case 'u':
-        for (size_t i = 0; i < run; i++) dp_buf_append(b, "\xc3\xa9", 2); /* é */
+        for (size_t i = 0; i < run; i++) bput(b, "\xc3\xa9", 2); /* é */
         break;
       case '~': case '?': break;
-      default: dp_buf_putc(b, *p); break;
+      default: bputc(b, *p); break;
     }
   }
 }
@@ -183,7 +191,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       char tb[40];
       int64_t ts = t + (int64_t)llround(off) * 1000000;
       size_t n = dp_fmt_time(ts, v->ts_fmt, tb);
-      dp_buf_append(b, tb, n);
+      bput(b, tb, n);
       return;
     }
     case DP_SK_EMAIL: {
@@ -200,14 +208,14 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       }
       static const char *const dom[] = {"@example.com", "@example.org", "@example.net"};
       const char *d = dom[dp_vrng_below(r, 3)];
-      dp_buf_append(b, d, strlen(d));
+      bput(b, d, strlen(d));
       return;
     }
     case DP_SK_NAME:
       if (pat) fill_pattern(b, r, pat, len);
       else {
         letters(b, r, 3 + dp_vrng_below(r, 5), 1);
-        dp_buf_putc(b, ' ');
+        bputc(b, ' ');
         letters(b, r, 3 + dp_vrng_below(r, 7), 1);
       }
       return;
@@ -215,14 +223,14 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       char t4[24];
       int n = snprintf(t4, sizeof t4, "%u.%u.%u.%u", 240 + dp_vrng_below(r, 16), dp_vrng_below(r, 256),
                        dp_vrng_below(r, 256), 1 + dp_vrng_below(r, 254));
-      dp_buf_append(b, t4, (size_t)n);
+      bput(b, t4, (size_t)n);
       return;
     }
     case DP_SK_IPV6: {
       char t6[48];
       int n = snprintf(t6, sizeof t6, "2001:db8:%x:%x::%x", dp_vrng_below(r, 65536), dp_vrng_below(r, 65536),
                        1 + dp_vrng_below(r, 65535));
-      dp_buf_append(b, t6, (size_t)n);
+      bput(b, t6, (size_t)n);
       return;
     }
     case DP_SK_UUID: uuid_from(b, dp_vrng_next(r), dp_vrng_next(r)); return;
@@ -230,7 +238,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
     case DP_SK_PHONE: {
       char tp[24];
       int n = snprintf(tp, sizeof tp, "+1-555-01%02u", dp_vrng_below(r, 100));
-      dp_buf_append(b, tp, (size_t)n);
+      bput(b, tp, (size_t)n);
       return;
     }
     case DP_SK_INTEGER: digits(b, r, len, 1); return;
@@ -247,7 +255,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       } else {
         letters(b, r, len > 8 ? len - 8 : 4, 0);
       }
-      dp_buf_append(b, ".example", 8);
+      bput(b, ".example", 8);
       return;
     }
     default:
@@ -278,7 +286,7 @@ static void number(const dp_vgen *v, dp_vrng *r, int integer, dp_buf *b) {
     if (n > 0 && !strcmp(t, "-0")) n = snprintf(t, sizeof t, "0");
     if (!v->has_top || !is_top(v, t, (size_t)n)) break;
   }
-  dp_buf_append(b, t, (size_t)n);
+  bput(b, t, (size_t)n);
 }
 
 /* One value of v into b (after b->len); returns its type. */
@@ -287,9 +295,9 @@ static uint8_t value(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_
   if (type == DP_VT_ARRAY && depth == 0) {
     double ln = dp_dist_sample(&v->alen, dp_vrng_double(r), r);
     size_t n = ln < 0 ? 0 : ln > 1000 ? 1000 : (size_t)ln;
-    dp_buf_putc(b, '[');
+    bputc(b, '[');
     for (size_t i = 0; i < n; i++) {
-      if (i) dp_buf_putc(b, ',');
+      if (i) bputc(b, ',');
       size_t at = b->len;
       uint8_t it = value(s, v, r, t, b, 1);
       if (it == DP_VT_STRING || it == DP_VT_NUMSTR) {
@@ -305,23 +313,23 @@ static uint8_t value(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_
         }
       }
     }
-    dp_buf_putc(b, ']');
+    bputc(b, ']');
     return DP_VT_ARRAY;
   }
   if (type == DP_VT_ARRAY) type = DP_VT_STRING; /* arrays of arrays: flattened */
   if (v->has_top) {
     uint32_t k = dp_alias_draw(&v->topsel, dp_vrng_next(r));
     if (k < v->n_top) {
-      dp_buf_append(b, v->top[k], v->top_len[k]);
+      bput(b, v->top[k], v->top_len[k]);
       return v->top_type[k];
     }
   }
   switch (type) {
     case DP_VT_BOOL:
       if (dp_vrng_next(r) & 1) {
-        dp_buf_append(b, "true", 4);
+        bput(b, "true", 4);
       } else {
-        dp_buf_append(b, "false", 5);
+        bput(b, "false", 5);
       }
       return DP_VT_BOOL;
     case DP_VT_INT: number(v, r, 1, b); return DP_VT_INT;
@@ -347,19 +355,19 @@ static void make_id(const doppel_synth *s, const dp_idgen *g, uint64_t seed, uin
       uint32_t x = (uint32_t)((u * UINT64_C(0x9e3779b1) + (seed & 0xfffffff)) & 0xfffffff);
       char t[24];
       int n = snprintf(t, sizeof t, "%u.%u.%u.%u", 240 + (x >> 24), (x >> 16) & 255, (x >> 8) & 255, x & 255);
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     case DP_SK_INTEGER: {
       char t[24];
       int n = snprintf(t, sizeof t, "%llu", (unsigned long long)(1000000 + u));
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     case DP_SK_HEX: {
       char t[24];
       int n = snprintf(t, sizeof t, "%016llx", (unsigned long long)mix64(v ^ u));
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     default: break;
@@ -714,7 +722,7 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       dp_buf *cb = level == 1 ? &ug->ucbuf : &ug->scbuf;
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
       if (cv->set && reusable(p, cv)) {
-        dp_buf_append(&ug->vals, cb->data + cv->off, cv->len);
+        bput(&ug->vals, cb->data + cv->off, cv->len);
         out[i].type = cv->type;
         out[i].len = cv->len;
         continue;
@@ -726,7 +734,7 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       cv->type = out[i].type;
       cv->owner = p;
       cv->set = 1;
-      dp_buf_append(cb, ug->vals.data + out[i].off, out[i].len);
+      bput(cb, ug->vals.data + out[i].off, out[i].len);
       continue;
     }
     out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);

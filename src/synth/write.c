@@ -164,12 +164,47 @@ static int tree_add(wctx *w, dp_node *root, const char *path, int32_t leaf) {
 
 /* ---- value output ---- */
 
-static void put(dp_buf *b, const char *s, size_t n) { dp_buf_append(b, s, n); }
-static void puts_(dp_buf *b, const char *s) { dp_buf_append(b, s, strlen(s)); }
+/* The writers append a few dozen pieces per record: the common case (room in
+ * the buffer) stays inline, growth goes through core/buf.c. */
+static inline void put(dp_buf *b, const char *s, size_t n) { dp_buf_append_fast(b, s, n); }
+static inline void puts_(dp_buf *b, const char *s) { dp_buf_append_fast(b, s, strlen(s)); }
+static inline void putc_(dp_buf *b, char c) {
+  if (b->cap - b->len > 1) b->data[b->len++] = c;
+  else dp_buf_putc(b, c);
+}
 
+/* 1 if no byte of s needs a JSON escape (control characters, '"', '\\'),
+ * eight bytes at a time: the "has a byte less than / equal to" bit tricks are
+ * exact for the question "is there any such byte". */
+static int json_plain(const char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v, q, bs;
+    memcpy(&v, s + i, 8);
+    q = v ^ (ones * '"');
+    bs = v ^ (ones * '\\');
+    if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) return 0;
+  }
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == '"' || c == '\\') return 0;
+  }
+  return 1;
+}
+
+/* s as a JSON string, exactly as doppel_json_escape() writes it */
 static void json_str(dp_buf *b, const char *s, size_t n) {
-  if (dp_buf_reserve(b, n * 6 + 2) != DOPPEL_OK) return;
-  b->len += doppel_json_escape(s, n, b->data + b->len);
+  if (b->cap - b->len <= n * 6 + 2 && dp_buf_reserve(b, n * 6 + 2) != DOPPEL_OK) return;
+  char *o = b->data + b->len;
+  if (json_plain(s, n)) {
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
+    b->len += n + 2;
+    return;
+  }
+  b->len += doppel_json_escape(s, n, o);
 }
 
 static void json_val(dp_buf *b, const dp_user_gen *ug, const dp_val *v) {
@@ -186,20 +221,20 @@ static int emit_members(dp_buf *b, const dp_node *n, const dp_user_gen *ug, cons
     if (c->prop >= 0) {
       const dp_val *v = (uint32_t)c->prop < n_ev_props ? &pv[c->prop] : &uv[(uint32_t)c->prop - n_ev_props];
       if (v->type == DP_VT_COUNT) continue;
-      if (!first || count) dp_buf_putc(b, ',');
+      if (!first || count) putc_(b, ',');
       put(b, c->key, c->key_len);
       json_val(b, ug, v);
       count++;
     } else {
       size_t mark = b->len;
-      if (!first || count) dp_buf_putc(b, ',');
+      if (!first || count) putc_(b, ',');
       put(b, c->key, c->key_len);
-      dp_buf_putc(b, '{');
+      putc_(b, '{');
       if (emit_members(b, c, ug, pv, uv, n_ev_props, 1) == 0) {
         b->len = mark; /* an empty object: leave it out */
         continue;
       }
-      dp_buf_putc(b, '}');
+      putc_(b, '}');
       count++;
     }
   }
@@ -252,7 +287,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
   const char *uid = ug->ids.data + ug->uid_off, *did = ug->ids.data + ug->did_off;
   const dp_node *tree = w->trees[e->ev];
   uint32_t np = ev->n_props;
-  dp_buf_putc(b, '{');
+  putc_(b, '{');
   switch (w->d) {
     case DOPPEL_DIALECT_AMPLITUDE:
       puts_(b, "\"$insert_id\":\"");
@@ -269,7 +304,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       fmt_u64(b, (uint64_t)(e->session_start / 1000));
       puts_(b, ",\"event_time\":\"");
       time_text(b, e->t, 3);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       break;
     case DOPPEL_DIALECT_SEGMENT:
       puts_(b, "\"type\":\"track\",\"messageId\":\"");
@@ -284,7 +319,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"timestamp\":\"");
       time_text(b, e->t, 0);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       break;
     case DOPPEL_DIALECT_MIXPANEL:
       puts_(b, "\"event\":");
@@ -294,26 +329,26 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       if (ug->has_uid) {
         puts_(b, "\"user_id\":");
         json_str(b, uid, ug->uid_len);
-        dp_buf_putc(b, ',');
+        putc_(b, ',');
       }
       if (ug->has_did) {
         puts_(b, "\"device_id\":");
         json_str(b, did, ug->did_len);
-        dp_buf_putc(b, ',');
+        putc_(b, ',');
       }
       puts_(b, "\"event\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"time\":\"");
       time_text(b, e->t, 0);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       if (s->sid.present) {
         puts_(b, ",\"session_id\":\"");
         session_id(b, s, w->o->seed, ug, e);
-        dp_buf_putc(b, '"');
+        putc_(b, '"');
       }
       puts_(b, ",\"insert_id\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       break;
   }
   /* the property tree; mixpanel's canonical fields open its "properties" */
@@ -322,16 +357,16 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     if (c->prop >= 0) {
       const dp_val *v = (uint32_t)c->prop < np ? &e->pv[c->prop] : &e->uv[(uint32_t)c->prop - np];
       if (v->type == DP_VT_COUNT) continue;
-      dp_buf_putc(b, ',');
+      putc_(b, ',');
       put(b, c->key, c->key_len);
       json_val(b, ug, v);
       continue;
     }
     int mix_props = w->d == DOPPEL_DIALECT_MIXPANEL && c->key_len == 13 && !memcmp(c->key, "\"properties\":", 13);
     size_t mark = b->len;
-    dp_buf_putc(b, ',');
+    putc_(b, ',');
     put(b, c->key, c->key_len);
-    dp_buf_putc(b, '{');
+    putc_(b, '{');
     int any = 0;
     if (mix_props) {
       puts_(b, "\"time\":");
@@ -341,7 +376,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       else json_str(b, did, ug->did_len);
       puts_(b, ",\"$insert_id\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       if (ug->has_did) {
         puts_(b, ",\"$device_id\":");
         json_str(b, did, ug->did_len);
@@ -353,7 +388,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       b->len = mark;
       continue;
     }
-    dp_buf_putc(b, '}');
+    putc_(b, '}');
     if (c->key_len == 19 && !memcmp(c->key, "\"event_properties\":", 19)) emitted_ep = 1;
     if (c->key_len == 18 && !memcmp(c->key, "\"user_properties\":", 18)) emitted_up = 1;
   }
@@ -388,16 +423,16 @@ static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   const dp_evdef *ev = &s->ev[e->ev];
   char tmp[64];
   if (ug->has_uid) csv_cell(b, ug->ids.data + ug->uid_off, ug->uid_len);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   if (ug->has_did) csv_cell(b, ug->ids.data + ug->did_off, ug->did_len);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   csv_cell(b, ev->name, ev->len);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   size_t n = dp_fmt_time(e->t, 0, tmp);
   put(b, tmp, n);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   session_id(b, s, w->o->seed, ug, e);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   insert_id(b, w->o->seed, ug->u, e->seq);
   for (size_t c = 0; c < w->n_cols; c++) w->cells[c] = NULL;
   for (uint32_t i = 0; i < ev->n_props; i++)
@@ -405,12 +440,12 @@ static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   for (uint32_t i = 0; i < s->n_uprops; i++)
     if (e->uv[i].type != DP_VT_COUNT && w->ucol[i] != UINT32_MAX) w->cells[w->ucol[i]] = (dp_val *)&e->uv[i];
   for (size_t c = 0; c < w->n_cols; c++) {
-    dp_buf_putc(b, ',');
+    putc_(b, ',');
     const dp_val *v = w->cells[c];
     if (!v) continue;
     csv_cell(b, ug->vals.data + v->off, v->len);
   }
-  dp_buf_putc(b, '\n');
+  putc_(b, '\n');
 }
 
 /* ---- SQL (COPY text format) ---- */
@@ -435,23 +470,23 @@ static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   char tmp[64];
   if (ug->has_uid) copy_text(b, ug->ids.data + ug->uid_off, ug->uid_len);
   else puts_(b, "\\N");
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   if (ug->has_did) copy_text(b, ug->ids.data + ug->did_off, ug->did_len);
   else puts_(b, "\\N");
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   copy_text(b, ev->name, ev->len);
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   size_t n = dp_fmt_time(e->t, 0, tmp);
   put(b, tmp, n);
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   session_id(b, s, w->o->seed, ug, e);
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   insert_id(b, w->o->seed, ug->u, e->seq);
   /* properties and user properties as JSON objects (generic layout) */
   for (int part = 0; part < 2; part++) {
-    dp_buf_putc(b, '\t');
+    putc_(b, '\t');
     dp_buf_reset(&w->rec);
-    dp_buf_putc(&w->rec, '{');
+    putc_(&w->rec, '{');
     const dp_node *c = w->trees[e->ev]->child;
     const char *want = part == 0 ? "\"properties\":" : "\"user_properties\":";
     size_t wl = strlen(want);
@@ -459,10 +494,10 @@ static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
     for (; c; c = c->next)
       if (c->key_len == wl && !memcmp(c->key, want, wl)) any = emit_members(&w->rec, c, ug, e->pv, e->uv, ev->n_props, 1);
     (void)any;
-    dp_buf_putc(&w->rec, '}');
+    putc_(&w->rec, '}');
     copy_text(b, w->rec.data, w->rec.len);
   }
-  dp_buf_putc(b, '\n');
+  putc_(b, '\n');
 }
 
 /* ---- the run ---- */
@@ -585,10 +620,10 @@ static doppel_status header(wctx *w) {
   if (w->o->format == DOPPEL_SYNTH_CSV) {
     puts_(b, "user_id,device_id,event,time,session_id,insert_id");
     for (size_t c = 0; c < w->n_cols; c++) {
-      dp_buf_putc(b, ',');
+      putc_(b, ',');
       csv_cell(b, w->cols[c], strlen(w->cols[c]));
     }
-    dp_buf_putc(b, '\n');
+    putc_(b, '\n');
   } else if (w->o->format == DOPPEL_SYNTH_SQL) {
     const char *t = w->table;
     char line[512];
