@@ -271,6 +271,75 @@ static int is_top(const dp_vgen *v, const char *t, size_t n) {
   return 0;
 }
 
+/* printf("%.0f", x) for an integral x with |x| < 1e15 (an exact int64),
+ * NUL-terminated; returns the length, or 0 for printf to do it. -0 comes out
+ * as "0" (number() maps printf's "-0" to "0" too). */
+static int fmt_integral(double x, char *out) {
+  if (!(fabs(x) < 1e15)) return 0;
+  int64_t v = (int64_t)x;
+  uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  char t[24];
+  size_t i = sizeof t;
+  do {
+    t[--i] = (char)('0' + m % 10);
+    m /= 10;
+  } while (m);
+  int n = 0;
+  if (v < 0) out[n++] = '-';
+  memcpy(out + n, t + i, sizeof t - i);
+  n += (int)(sizeof t - i);
+  out[n] = '\0';
+  return n;
+}
+
+/* printf("%.6g", x) for 1 <= |x| < 1e21, the bulk of generated numbers,
+ * NUL-terminated; returns the length, or 0 for printf to do it. x scaled by
+ * an exact power of ten into [1e5, 1e6] is off by at most half an ulp
+ * (~6e-11) from the exact product, so rounding it to an integer gives
+ * printf's 6 digits unless it is within 1e-6 of a half, which is left to
+ * printf. Then %g's layout: fixed notation for exponents below 6, else
+ * d.ddddde+XX, trailing zeros dropped. */
+static int fmt_g6(double x, char *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21};
+  double a = fabs(x);
+  if (!(a >= 1 && a < 1e21)) return 0;
+  int e = 0;
+  while (a >= p10[e + 1]) e++; /* 10^e <= a < 10^(e+1) */
+  double y = e <= 5 ? a * p10[5 - e] : a / p10[e - 5];
+  double f = floor(y), fr = y - f;
+  if (fabs(fr - 0.5) < 1e-6) return 0;
+  uint32_t r = (uint32_t)f + (fr > 0.5);
+  if (r >= 1000000) { /* rounded up to the next power of ten */
+    r /= 10;
+    e++;
+  }
+  char d[6];
+  for (int i = 5; i >= 0; i--, r /= 10) d[i] = (char)('0' + r % 10);
+  int last = 5; /* the last significant digit kept */
+  int n = 0;
+  if (x < 0) out[n++] = '-';
+  if (e < 6) {
+    while (last > e && d[last] == '0') last--;
+    for (int i = 0; i <= last; i++) {
+      out[n++] = d[i];
+      if (i == e && i < last) out[n++] = '.';
+    }
+    out[n] = '\0';
+    return n;
+  }
+  while (last > 0 && d[last] == '0') last--;
+  out[n++] = d[0];
+  if (last > 0) out[n++] = '.';
+  for (int i = 1; i <= last; i++) out[n++] = d[i];
+  out[n++] = 'e';
+  out[n++] = '+';
+  out[n++] = (char)('0' + e / 10);
+  out[n++] = (char)('0' + e % 10);
+  out[n] = '\0';
+  return n;
+}
+
 /* A number from the distribution; when the property also has top values,
  * the "other" share must not land on them: redraw (a few times). */
 static void number(const dp_vgen *v, dp_vrng *r, int integer, dp_buf *b) {
@@ -281,8 +350,12 @@ static void number(const dp_vgen *v, dp_vrng *r, int integer, dp_buf *b) {
     /* the "other" values of a categorical number are many rare ones: spread
      * them over the sketch's 1% resolution instead of repeating percentiles */
     if (v->has_top) x *= 1.0 + 0.02 * (dp_vrng_double(r) - 0.5);
-    if (integer || v->num.integer) n = snprintf(t, sizeof t, "%.0f", round(x));
-    else n = snprintf(t, sizeof t, "%.6g", x);
+    if (integer || v->num.integer) {
+      double rx = round(x);
+      if (!(n = fmt_integral(rx, t))) n = snprintf(t, sizeof t, "%.0f", rx);
+    } else if (!(n = fmt_g6(x, t))) {
+      n = snprintf(t, sizeof t, "%.6g", x);
+    }
     if (n > 0 && !strcmp(t, "-0")) n = snprintf(t, sizeof t, "0");
     if (!v->has_top || !is_top(v, t, (size_t)n)) break;
   }
