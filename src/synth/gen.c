@@ -123,17 +123,32 @@ static void fill_pattern(dp_buf *b, dp_vrng *r, const char *pat, size_t total) {
   }
 }
 
+/* hex digits of every byte value, two characters each */
+static const char hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* the bytes of v from bit `top` down, as hex (n bytes -> 2n characters) */
+static inline void hex_bytes(char *o, uint64_t v, int top, int n) {
+  for (int i = 0; i < n; i++) memcpy(o + 2 * i, hex_pairs + 2 * ((v >> (top - 8 * i)) & 255), 2);
+}
+
 void dp_uuid_text(uint64_t hi, uint64_t lo, char *out) {
-  static const char hx[] = "0123456789abcdef";
-  char *o = out;
-  for (int i = 60; i >= 0; i -= 4) {
-    if (o - out == 8 || o - out == 13) *o++ = '-';
-    *o++ = hx[(hi >> i) & 15];
-  }
-  for (int i = 60; i >= 0; i -= 4) {
-    if (o - out == 18 || o - out == 23) *o++ = '-';
-    *o++ = hx[(lo >> i) & 15];
-  }
+  hex_bytes(out, hi, 56, 4);
+  out[8] = '-';
+  hex_bytes(out + 9, hi, 24, 2);
+  out[13] = '-';
+  hex_bytes(out + 14, hi, 8, 2);
+  out[18] = '-';
+  hex_bytes(out + 19, lo, 56, 2);
+  out[23] = '-';
+  hex_bytes(out + 24, lo, 40, 6);
 }
 
 static void uuid_from(dp_buf *b, uint64_t hi, uint64_t lo) {

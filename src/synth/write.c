@@ -11,6 +11,7 @@
 
 #include <doppel/csv.h>
 #include <doppel/json.h>
+#include <doppel/time.h>
 
 #include <errno.h>
 #include <math.h>
@@ -56,6 +57,13 @@ typedef struct wctx {
   doppel_synth_summary *sum;
   /* time order */
   dp_buf rec;            /* formatting scratch */
+  /* per-record caches */
+  dp_buf idj;            /* the current user's ids as JSON strings: user id, then device id */
+  uint64_t idj_u;        /* the user they are of (ids depend only on the user and the seed) */
+  int idj_set;           /* idj holds user idj_u */
+  uint32_t uidj_len, didj_len;
+  int64_t tday;          /* UTC day (since 1970) whose date is in tdate, -1 = none */
+  char tdate[11];        /* "YYYY-MM-DDT" of tday */
 } wctx;
 
 static const char *out_props(doppel_dialect d) {
@@ -178,19 +186,22 @@ static inline void putc_(dp_buf *b, char c) {
  * exact for the question "is there any such byte". */
 static int json_plain(const char *s, size_t n) {
   const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  if (n < 8) {
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)s[i];
+      if (c < 0x20 || c == '"' || c == '\\') return 0;
+    }
+    return 1;
+  }
+  for (size_t i = 0;; i += 8) {
+    if (i + 8 > n) i = n - 8; /* the last word overlaps the one before */
     uint64_t v, q, bs;
     memcpy(&v, s + i, 8);
     q = v ^ (ones * '"');
     bs = v ^ (ones * '\\');
     if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) return 0;
+    if (i + 8 == n) return 1;
   }
-  for (; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == '"' || c == '\\') return 0;
-  }
-  return 1;
 }
 
 /* s as a JSON string, exactly as doppel_json_escape() writes it */
@@ -211,6 +222,27 @@ static void json_val(dp_buf *b, const dp_user_gen *ug, const dp_val *v) {
   const char *s = ug->vals.data + v->off;
   if (v->type == DP_VT_STRING || v->type == DP_VT_NUMSTR) json_str(b, s, v->len);
   else put(b, s, v->len);
+}
+
+/* The user's ids as JSON strings, escaped once per user instead of once per
+ * event (time order interleaves users by session, so this still hits). */
+static void user_ids_json(wctx *w, const dp_user_gen *ug) {
+  if (w->idj_set && w->idj_u == ug->u) return;
+  dp_buf_reset(&w->idj);
+  if (ug->has_uid) json_str(&w->idj, ug->ids.data + ug->uid_off, ug->uid_len);
+  w->uidj_len = (uint32_t)w->idj.len;
+  if (ug->has_did) json_str(&w->idj, ug->ids.data + ug->did_off, ug->did_len);
+  w->didj_len = (uint32_t)w->idj.len - w->uidj_len;
+  w->idj_u = ug->u;
+  w->idj_set = 1;
+}
+static void put_uid(wctx *w, dp_buf *b, const dp_user_gen *ug) {
+  user_ids_json(w, ug);
+  put(b, w->idj.data, w->uidj_len);
+}
+static void put_did(wctx *w, dp_buf *b, const dp_user_gen *ug) {
+  user_ids_json(w, ug);
+  put(b, w->idj.data + w->uidj_len, w->didj_len);
 }
 
 /* Emit the children of node as members; returns the number emitted. */
@@ -273,8 +305,32 @@ static void session_id(dp_buf *b, const doppel_synth *s, uint64_t seed, const dp
   fmt_u64(b, 100000000 + v);
 }
 
-static void time_text(dp_buf *b, int64_t t, int fmt) {
+/* Event time text, as dp_fmt_time(); whole seconds in ISO Z form (fmt 0) --
+ * nearly every event -- reuse the date of the previous event when it is the
+ * same UTC day and write only the time of day. */
+static void time_text(wctx *w, dp_buf *b, int64_t t, int fmt) {
   char tb[40];
+  if (fmt == 0 && t >= 0 && t % 1000000 == 0 && t <= INT64_C(253402300799) * 1000000) {
+    int64_t secs = t / 1000000, day = secs / 86400;
+    unsigned sod = (unsigned)(secs % 86400), h = sod / 3600, m = sod / 60 % 60, sec = sod % 60;
+    if (day != w->tday) {
+      doppel_time_format(day * 86400 * INT64_C(1000000), tb);
+      memcpy(w->tdate, tb, 11);
+      w->tday = day;
+    }
+    memcpy(tb, w->tdate, 11);
+    tb[11] = (char)('0' + h / 10);
+    tb[12] = (char)('0' + h % 10);
+    tb[13] = ':';
+    tb[14] = (char)('0' + m / 10);
+    tb[15] = (char)('0' + m % 10);
+    tb[16] = ':';
+    tb[17] = (char)('0' + sec / 10);
+    tb[18] = (char)('0' + sec % 10);
+    tb[19] = 'Z';
+    put(b, tb, 20);
+    return;
+  }
   size_t n = dp_fmt_time(t, fmt, tb);
   put(b, tb, n);
 }
@@ -284,7 +340,6 @@ static void time_text(dp_buf *b, int64_t t, int fmt) {
 static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  const char *uid = ug->ids.data + ug->uid_off, *did = ug->ids.data + ug->did_off;
   const dp_node *tree = w->trees[e->ev];
   uint32_t np = ev->n_props;
   putc_(b, '{');
@@ -295,30 +350,30 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       puts_(b, "\",\"event_type\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"user_id\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
+      if (ug->has_uid) put_uid(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"device_id\":");
-      if (ug->has_did) json_str(b, did, ug->did_len);
+      if (ug->has_did) put_did(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"session_id\":");
       fmt_u64(b, (uint64_t)(e->session_start / 1000));
       puts_(b, ",\"event_time\":\"");
-      time_text(b, e->t, 3);
+      time_text(w, b, e->t, 3);
       putc_(b, '"');
       break;
     case DOPPEL_DIALECT_SEGMENT:
       puts_(b, "\"type\":\"track\",\"messageId\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
       puts_(b, "\",\"userId\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
+      if (ug->has_uid) put_uid(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"anonymousId\":");
-      if (ug->has_did) json_str(b, did, ug->did_len);
+      if (ug->has_did) put_did(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"event\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"timestamp\":\"");
-      time_text(b, e->t, 0);
+      time_text(w, b, e->t, 0);
       putc_(b, '"');
       break;
     case DOPPEL_DIALECT_MIXPANEL:
@@ -328,18 +383,18 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     default:
       if (ug->has_uid) {
         puts_(b, "\"user_id\":");
-        json_str(b, uid, ug->uid_len);
+        put_uid(w, b, ug);
         putc_(b, ',');
       }
       if (ug->has_did) {
         puts_(b, "\"device_id\":");
-        json_str(b, did, ug->did_len);
+        put_did(w, b, ug);
         putc_(b, ',');
       }
       puts_(b, "\"event\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"time\":\"");
-      time_text(b, e->t, 0);
+      time_text(w, b, e->t, 0);
       putc_(b, '"');
       if (s->sid.present) {
         puts_(b, ",\"session_id\":\"");
@@ -372,14 +427,14 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       puts_(b, "\"time\":");
       fmt_u64(b, (uint64_t)(e->t / 1000000));
       puts_(b, ",\"distinct_id\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
-      else json_str(b, did, ug->did_len);
+      if (ug->has_uid) put_uid(w, b, ug);
+      else put_did(w, b, ug);
       puts_(b, ",\"$insert_id\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
       putc_(b, '"');
       if (ug->has_did) {
         puts_(b, ",\"$device_id\":");
-        json_str(b, did, ug->did_len);
+        put_did(w, b, ug);
       }
       any = 1;
     }
@@ -397,8 +452,8 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     puts_(b, ",\"properties\":{\"time\":");
     fmt_u64(b, (uint64_t)(e->t / 1000000));
     puts_(b, ",\"distinct_id\":");
-    if (ug->has_uid) json_str(b, uid, ug->uid_len);
-    else json_str(b, did, ug->did_len);
+    if (ug->has_uid) put_uid(w, b, ug);
+    else put_did(w, b, ug);
     puts_(b, ",\"$insert_id\":\"");
     insert_id(b, w->o->seed, ug->u, e->seq);
     puts_(b, "\"}");
@@ -421,15 +476,13 @@ static void csv_cell(dp_buf *b, const char *s, size_t n) {
 static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  char tmp[64];
   if (ug->has_uid) csv_cell(b, ug->ids.data + ug->uid_off, ug->uid_len);
   putc_(b, ',');
   if (ug->has_did) csv_cell(b, ug->ids.data + ug->did_off, ug->did_len);
   putc_(b, ',');
   csv_cell(b, ev->name, ev->len);
   putc_(b, ',');
-  size_t n = dp_fmt_time(e->t, 0, tmp);
-  put(b, tmp, n);
+  time_text(w, b, e->t, 0);
   putc_(b, ',');
   session_id(b, s, w->o->seed, ug, e);
   putc_(b, ',');
@@ -467,7 +520,6 @@ static void copy_text(dp_buf *b, const char *s, size_t n) {
 static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  char tmp[64];
   if (ug->has_uid) copy_text(b, ug->ids.data + ug->uid_off, ug->uid_len);
   else puts_(b, "\\N");
   putc_(b, '\t');
@@ -476,8 +528,7 @@ static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   putc_(b, '\t');
   copy_text(b, ev->name, ev->len);
   putc_(b, '\t');
-  size_t n = dp_fmt_time(e->t, 0, tmp);
-  put(b, tmp, n);
+  time_text(w, b, e->t, 0);
   putc_(b, '\t');
   session_id(b, s, w->o->seed, ug, e);
   putc_(b, '\t');
@@ -613,6 +664,7 @@ static void unprepare(wctx *w) {
   dp_gen_params_release(&w->gp);
   dp_buf_release(&w->buf);
   dp_buf_release(&w->rec);
+  dp_buf_release(&w->idj);
 }
 
 static doppel_status header(wctx *w) {
@@ -891,6 +943,8 @@ doppel_status doppel_synth_write(const doppel_synth *s, const doppel_synth_optio
   w.table = table;
   dp_buf_init(&w.buf, 0);
   dp_buf_init(&w.rec, 0);
+  dp_buf_init(&w.idj, 0);
+  w.tday = -1;
   doppel_status st = dp_gen_params_init(&w.gp, s, o->seed, o->start_us, o->days);
   if (st != DOPPEL_OK) {
     unprepare(&w);
