@@ -15,6 +15,7 @@
 'use strict';
 const path = require('path');
 const { pathToFileURL } = require('url');
+const { once } = require('events');
 
 const START = Date.UTC(2025, 0, 1);
 const DAYS = 28;
@@ -59,8 +60,10 @@ async function main() {
   };
   const csv = fmt === 'csv';
   const out = [];
-  const flush = () => {
-    if (out.length) process.stdout.write(out.join('\n') + '\n');
+  const flush = async () => {
+    // honour back-pressure: stdout to a pipe is asynchronous and would queue
+    // without bound (ENOBUFS)
+    if (out.length && !process.stdout.write(out.join('\n') + '\n')) await once(process.stdout, 'drain');
     out.length = 0;
   };
   if (csv) out.push(COLUMNS.join(','));
@@ -107,14 +110,14 @@ async function main() {
           out.push(JSON.stringify(rec));
         }
         made++;
-        if (out.length >= 4096) flush();
+        if (out.length >= 4096) await flush();
         ev = pick(NEXT[ev]);
         if (ev === '$end') break;
         t += Math.max(1, Math.round(lognormal(25, 1.1))) * 1000;
       }
     }
   }
-  flush();
+  await flush();
 }
 
 main().catch((e) => {
