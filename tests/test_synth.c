@@ -290,6 +290,26 @@ static void test_hand_written(void **state) {
   }
   assert_true(seen);
   json_decref(doc);
+  /* numbers of any size are written whole (a 301-digit integer, a tiny float) */
+  char p[512];
+  snprintf(p, sizeof p, "%s/huge.json", dir);
+  const char *huge = "{\"format\": \"doppel-profile/1\", \"events\": {\"list\": [{\"name\": \"e\", \"share\": 1}]},"
+                     " \"properties\": [{\"event\": \"e\", \"path\": \"properties.big\", \"number\": {\"min\": 1e300, "
+                     "\"max\": 1e300, \"integer\": true}}, {\"event\": \"e\", \"path\": \"properties.tiny\", "
+                     "\"number\": {\"min\": 1e-300, \"max\": 2e-300}}]}";
+  assert_int_equal(tu_write_file(p, huge, strlen(huge)), 0);
+  char *out = run_out(dir, "synth huge.json --users 3 -o - -q");
+  json_error_t je;
+  json_t *rec = json_loadb(out, strcspn(out, "\n"), JSON_DECODE_INT_AS_REAL, &je);
+  assert_non_null(rec);
+  const json_t *big = json_object_get(json_object_get(rec, "properties"), "big");
+  assert_true(json_is_number(big) && json_number_value(big) > 0.99e300 && json_number_value(big) < 1.01e300);
+  char want[400];
+  snprintf(want, sizeof want, "\"big\":%.0f,", 1e300);
+  assert_true(strlen(want) > 300);
+  assert_non_null(strstr(out, want));
+  json_decref(rec);
+  free(out);
   tu_rmdir(dir);
 }
 

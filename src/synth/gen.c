@@ -34,6 +34,14 @@ void dp_gen_stream(doppel_pcg64 *g, uint64_t seed, uint64_t kind, uint64_t a, ui
 static inline uint64_t r64(doppel_pcg64 *g) { return doppel_pcg64_next(g); }
 static inline double rdouble(doppel_pcg64 *g) { return doppel_pcg64_double(g); }
 
+/* Values are made a few bytes at a time: the common case (room in the
+ * buffer) stays inline, growth goes through core/buf.c. */
+static inline void bput(dp_buf *b, const void *p, size_t n) { dp_buf_append_fast(b, p, n); }
+static inline void bputc(dp_buf *b, char c) {
+  if (b->cap - b->len > 1) b->data[b->len++] = c;
+  else dp_buf_putc(b, c);
+}
+
 /* ---- text helpers ---- */
 
 static const char *const syl[] = {"ka", "lo", "mi", "ra", "ten", "so", "vi", "de", "na", "ru", "be", "ko",
@@ -48,7 +56,7 @@ static void letters(dp_buf *b, dp_vrng *r, size_t n, int capital) {
     for (size_t i = 0; s[i] && o < n; i++, o++) {
       char c = s[i];
       if (capital && o == 0) c = (char)(c - 32);
-      dp_buf_putc(b, c);
+      bputc(b, c);
     }
   }
 }
@@ -56,13 +64,13 @@ static void letters(dp_buf *b, dp_vrng *r, size_t n, int capital) {
 static void digits(dp_buf *b, dp_vrng *r, size_t n, int lead_nonzero) {
   for (size_t i = 0; i < n; i++) {
     uint32_t d = (i == 0 && lead_nonzero && n > 1) ? 1 + dp_vrng_below(r, 9) : dp_vrng_below(r, 10);
-    dp_buf_putc(b, (char)('0' + d));
+    bputc(b, (char)('0' + d));
   }
 }
 
 static void hexchars(dp_buf *b, dp_vrng *r, size_t n) {
   static const char hx[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) dp_buf_putc(b, hx[dp_vrng_below(r, 16)]);
+  for (size_t i = 0; i < n; i++) bputc(b, hx[dp_vrng_below(r, 16)]);
 }
 
 /* Fill a shape: a/A/9/u runs get lengths that add up to about total. */
@@ -100,28 +108,55 @@ static void fill_pattern(dp_buf *b, dp_vrng *r, const char *pat, size_t total) {
       case 'A':
         if (p[1] == 'a') {
           /* capital letter and the lowercase run that follows */
-          dp_buf_putc(b, (char)('A' + dp_vrng_below(r, 26)));
+          bputc(b, (char)('A' + dp_vrng_below(r, 26)));
         } else {
-          for (size_t i = 0; i < run; i++) dp_buf_putc(b, (char)('A' + dp_vrng_below(r, 26)));
+          for (size_t i = 0; i < run; i++) bputc(b, (char)('A' + dp_vrng_below(r, 26)));
         }
         break;
       case '9': digits(b, r, run, 0); break;
       case 'u':
-        for (size_t i = 0; i < run; i++) dp_buf_append(b, "\xc3\xa9", 2); /* é */
+        for (size_t i = 0; i < run; i++) bput(b, "\xc3\xa9", 2); /* é */
         break;
       case '~': case '?': break;
-      default: dp_buf_putc(b, *p); break;
+      default: bputc(b, *p); break;
     }
   }
 }
 
+/* hex digits of every byte value, two characters each */
+static const char hex_pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* the bytes of v from bit `top` down, as hex (n bytes -> 2n characters) */
+static inline void hex_bytes(char *o, uint64_t v, int top, int n) {
+  for (int i = 0; i < n; i++) memcpy(o + 2 * i, hex_pairs + 2 * ((v >> (top - 8 * i)) & 255), 2);
+}
+
+void dp_uuid_text(uint64_t hi, uint64_t lo, char *out) {
+  hex_bytes(out, hi, 56, 4);
+  out[8] = '-';
+  hex_bytes(out + 9, hi, 24, 2);
+  out[13] = '-';
+  hex_bytes(out + 14, hi, 8, 2);
+  out[18] = '-';
+  hex_bytes(out + 19, lo, 56, 2);
+  out[23] = '-';
+  hex_bytes(out + 24, lo, 40, 6);
+}
+
 static void uuid_from(dp_buf *b, uint64_t hi, uint64_t lo) {
-  char t[40];
   hi = (hi & ~UINT64_C(0xf000)) | UINT64_C(0x4000);          /* version 4 */
   lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);      /* variant */
-  snprintf(t, sizeof t, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
-           (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & UINT64_C(0xffffffffffff)));
-  dp_buf_append(b, t, 36);
+  if (dp_buf_reserve(b, 36) != DOPPEL_OK) return;
+  dp_uuid_text(hi, lo, b->data + b->len);
+  b->len += 36;
 }
 
 size_t dp_fmt_time(int64_t us, int fmt, char *out) {
@@ -171,7 +206,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       char tb[40];
       int64_t ts = t + (int64_t)llround(off) * 1000000;
       size_t n = dp_fmt_time(ts, v->ts_fmt, tb);
-      dp_buf_append(b, tb, n);
+      bput(b, tb, n);
       return;
     }
     case DP_SK_EMAIL: {
@@ -188,14 +223,14 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       }
       static const char *const dom[] = {"@example.com", "@example.org", "@example.net"};
       const char *d = dom[dp_vrng_below(r, 3)];
-      dp_buf_append(b, d, strlen(d));
+      bput(b, d, strlen(d));
       return;
     }
     case DP_SK_NAME:
       if (pat) fill_pattern(b, r, pat, len);
       else {
         letters(b, r, 3 + dp_vrng_below(r, 5), 1);
-        dp_buf_putc(b, ' ');
+        bputc(b, ' ');
         letters(b, r, 3 + dp_vrng_below(r, 7), 1);
       }
       return;
@@ -203,14 +238,14 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       char t4[24];
       int n = snprintf(t4, sizeof t4, "%u.%u.%u.%u", 240 + dp_vrng_below(r, 16), dp_vrng_below(r, 256),
                        dp_vrng_below(r, 256), 1 + dp_vrng_below(r, 254));
-      dp_buf_append(b, t4, (size_t)n);
+      bput(b, t4, (size_t)n);
       return;
     }
     case DP_SK_IPV6: {
       char t6[48];
       int n = snprintf(t6, sizeof t6, "2001:db8:%x:%x::%x", dp_vrng_below(r, 65536), dp_vrng_below(r, 65536),
                        1 + dp_vrng_below(r, 65535));
-      dp_buf_append(b, t6, (size_t)n);
+      bput(b, t6, (size_t)n);
       return;
     }
     case DP_SK_UUID: uuid_from(b, dp_vrng_next(r), dp_vrng_next(r)); return;
@@ -218,7 +253,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
     case DP_SK_PHONE: {
       char tp[24];
       int n = snprintf(tp, sizeof tp, "+1-555-01%02u", dp_vrng_below(r, 100));
-      dp_buf_append(b, tp, (size_t)n);
+      bput(b, tp, (size_t)n);
       return;
     }
     case DP_SK_INTEGER: digits(b, r, len, 1); return;
@@ -235,7 +270,7 @@ static void made_up(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_t
       } else {
         letters(b, r, len > 8 ? len - 8 : 4, 0);
       }
-      dp_buf_append(b, ".example", 8);
+      bput(b, ".example", 8);
       return;
     }
     default:
@@ -251,22 +286,97 @@ static int is_top(const dp_vgen *v, const char *t, size_t n) {
   return 0;
 }
 
+/* printf("%.0f", x) for an integral x with |x| < 1e15 (an exact int64),
+ * NUL-terminated; returns the length, or 0 for printf to do it. -0 comes out
+ * as "0" (number() maps printf's "-0" to "0" too). */
+static int fmt_integral(double x, char *out) {
+  if (!(fabs(x) < 1e15)) return 0;
+  int64_t v = (int64_t)x;
+  uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  char t[24];
+  size_t i = sizeof t;
+  do {
+    t[--i] = (char)('0' + m % 10);
+    m /= 10;
+  } while (m);
+  int n = 0;
+  if (v < 0) out[n++] = '-';
+  memcpy(out + n, t + i, sizeof t - i);
+  n += (int)(sizeof t - i);
+  out[n] = '\0';
+  return n;
+}
+
+/* printf("%.6g", x) for 1 <= |x| < 1e21, the bulk of generated numbers,
+ * NUL-terminated; returns the length, or 0 for printf to do it. x scaled by
+ * an exact power of ten into [1e5, 1e6] is off by at most half an ulp
+ * (~6e-11) from the exact product, so rounding it to an integer gives
+ * printf's 6 digits unless it is within 1e-6 of a half, which is left to
+ * printf. Then %g's layout: fixed notation for exponents below 6, else
+ * d.ddddde+XX, trailing zeros dropped. */
+static int fmt_g6(double x, char *out) {
+  static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21};
+  double a = fabs(x);
+  if (!(a >= 1 && a < 1e21)) return 0;
+  int e = 0;
+  while (a >= p10[e + 1]) e++; /* 10^e <= a < 10^(e+1) */
+  double y = e <= 5 ? a * p10[5 - e] : a / p10[e - 5];
+  double f = floor(y), fr = y - f;
+  if (fabs(fr - 0.5) < 1e-6) return 0;
+  uint32_t r = (uint32_t)f + (fr > 0.5);
+  if (r >= 1000000) { /* rounded up to the next power of ten */
+    r /= 10;
+    e++;
+  }
+  char d[6];
+  for (int i = 5; i >= 0; i--, r /= 10) d[i] = (char)('0' + r % 10);
+  int last = 5; /* the last significant digit kept */
+  int n = 0;
+  if (x < 0) out[n++] = '-';
+  if (e < 6) {
+    while (last > e && d[last] == '0') last--;
+    for (int i = 0; i <= last; i++) {
+      out[n++] = d[i];
+      if (i == e && i < last) out[n++] = '.';
+    }
+    out[n] = '\0';
+    return n;
+  }
+  while (last > 0 && d[last] == '0') last--;
+  out[n++] = d[0];
+  if (last > 0) out[n++] = '.';
+  for (int i = 1; i <= last; i++) out[n++] = d[i];
+  out[n++] = 'e';
+  out[n++] = '+';
+  out[n++] = (char)('0' + e / 10);
+  out[n++] = (char)('0' + e % 10);
+  out[n] = '\0';
+  return n;
+}
+
 /* A number from the distribution; when the property also has top values,
  * the "other" share must not land on them: redraw (a few times). */
 static void number(const dp_vgen *v, dp_vrng *r, int integer, dp_buf *b) {
-  char t[40];
+  char t[352]; /* "%.0f" of the largest double is 309 digits */
   int n = 0;
   for (int tries = 0; tries < 8; tries++) {
     double x = dp_dist_sample(&v->num, dp_vrng_double(r), r);
     /* the "other" values of a categorical number are many rare ones: spread
      * them over the sketch's 1% resolution instead of repeating percentiles */
     if (v->has_top) x *= 1.0 + 0.02 * (dp_vrng_double(r) - 0.5);
-    if (integer || v->num.integer) n = snprintf(t, sizeof t, "%.0f", round(x));
-    else n = snprintf(t, sizeof t, "%.6g", x);
+    if (integer || v->num.integer) {
+      double rx = round(x);
+      if (!(n = fmt_integral(rx, t))) n = snprintf(t, sizeof t, "%.0f", rx);
+    } else if (!(n = fmt_g6(x, t))) {
+      n = snprintf(t, sizeof t, "%.6g", x);
+    }
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof t) n = (int)sizeof t - 1;
     if (n > 0 && !strcmp(t, "-0")) n = snprintf(t, sizeof t, "0");
     if (!v->has_top || !is_top(v, t, (size_t)n)) break;
   }
-  dp_buf_append(b, t, (size_t)n);
+  bput(b, t, (size_t)n);
 }
 
 /* One value of v into b (after b->len); returns its type. */
@@ -275,9 +385,9 @@ static uint8_t value(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_
   if (type == DP_VT_ARRAY && depth == 0) {
     double ln = dp_dist_sample(&v->alen, dp_vrng_double(r), r);
     size_t n = ln < 0 ? 0 : ln > 1000 ? 1000 : (size_t)ln;
-    dp_buf_putc(b, '[');
+    bputc(b, '[');
     for (size_t i = 0; i < n; i++) {
-      if (i) dp_buf_putc(b, ',');
+      if (i) bputc(b, ',');
       size_t at = b->len;
       uint8_t it = value(s, v, r, t, b, 1);
       if (it == DP_VT_STRING || it == DP_VT_NUMSTR) {
@@ -293,23 +403,23 @@ static uint8_t value(const doppel_synth *s, const dp_vgen *v, dp_vrng *r, int64_
         }
       }
     }
-    dp_buf_putc(b, ']');
+    bputc(b, ']');
     return DP_VT_ARRAY;
   }
   if (type == DP_VT_ARRAY) type = DP_VT_STRING; /* arrays of arrays: flattened */
   if (v->has_top) {
     uint32_t k = dp_alias_draw(&v->topsel, dp_vrng_next(r));
     if (k < v->n_top) {
-      dp_buf_append(b, v->top[k], v->top_len[k]);
+      bput(b, v->top[k], v->top_len[k]);
       return v->top_type[k];
     }
   }
   switch (type) {
     case DP_VT_BOOL:
       if (dp_vrng_next(r) & 1) {
-        dp_buf_append(b, "true", 4);
+        bput(b, "true", 4);
       } else {
-        dp_buf_append(b, "false", 5);
+        bput(b, "false", 5);
       }
       return DP_VT_BOOL;
     case DP_VT_INT: number(v, r, 1, b); return DP_VT_INT;
@@ -336,19 +446,19 @@ static void make_id(const doppel_synth *s, const dp_idgen *g, uint64_t seed, uin
       uint32_t x = (uint32_t)((u * UINT64_C(0x9e3779b1) + (seed & 0xfffffff)) & 0xfffffff);
       char t[24];
       int n = snprintf(t, sizeof t, "%u.%u.%u.%u", 240 + (x >> 24), (x >> 16) & 255, (x >> 8) & 255, x & 255);
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     case DP_SK_INTEGER: {
       char t[24];
       int n = snprintf(t, sizeof t, "%llu", (unsigned long long)(1000000 + u));
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     case DP_SK_HEX: {
       char t[24];
       int n = snprintf(t, sizeof t, "%016llx", (unsigned long long)mix64(v ^ u));
-      dp_buf_append(b, t, (size_t)n);
+      bput(b, t, (size_t)n);
       return;
     }
     default: break;
@@ -797,7 +907,7 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
       int use = cv->set ? reusable(p, cv, cb->data + cv->off, sg) : 0;
       if (use == 1) {
-        dp_buf_append(&ug->vals, cb->data + cv->off, cv->len);
+        bput(&ug->vals, cb->data + cv->off, cv->len);
         out[i].type = cv->type;
         out[i].len = cv->len;
         continue;
@@ -826,7 +936,7 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       cv->type = out[i].type;
       cv->owner = p;
       cv->set = 1;
-      dp_buf_append(cb, ug->vals.data + out[i].off, out[i].len);
+      bput(cb, ug->vals.data + out[i].off, out[i].len);
       continue;
     }
     out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);

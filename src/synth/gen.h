@@ -65,6 +65,9 @@ typedef doppel_status (*dp_event_sink)(void *ctx, dp_user_gen *ug, const dp_gen_
 
 void dp_gen_stream(doppel_pcg64 *g, uint64_t seed, uint64_t kind, uint64_t a, uint64_t b);
 size_t dp_fmt_time(int64_t us, int fmt, char *out);
+/* The 36 bytes of UUID text (8-4-4-4-12 lowercase hex digits) of the 128 bits
+ * hi:lo, as printf's "%08x-%04x-%04x-%04x-%012llx" of their fields; no NUL. */
+void dp_uuid_text(uint64_t hi, uint64_t lo, char *out);
 void dp_gen_calibrate(dp_pgen *g, const double *occ_user, const double *occ_sess);
 doppel_status dp_user_gen_init(dp_user_gen *ug, const doppel_synth *s);
 void dp_user_gen_release(dp_user_gen *ug);

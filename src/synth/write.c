@@ -11,6 +11,7 @@
 
 #include <doppel/csv.h>
 #include <doppel/json.h>
+#include <doppel/time.h>
 
 #include <errno.h>
 #include <math.h>
@@ -56,6 +57,13 @@ typedef struct wctx {
   doppel_synth_summary *sum;
   /* time order */
   dp_buf rec;            /* formatting scratch */
+  /* per-record caches */
+  dp_buf idj;            /* the current user's ids as JSON strings: user id, then device id */
+  uint64_t idj_u;        /* the user they are of (ids depend only on the user and the seed) */
+  int idj_set;           /* idj holds user idj_u */
+  uint32_t uidj_len, didj_len;
+  int64_t tday;          /* UTC day (since 1970) whose date is in tdate, -1 = none */
+  char tdate[11];        /* "YYYY-MM-DDT" of tday */
 } wctx;
 
 static const char *out_props(doppel_dialect d) {
@@ -164,18 +172,77 @@ static int tree_add(wctx *w, dp_node *root, const char *path, int32_t leaf) {
 
 /* ---- value output ---- */
 
-static void put(dp_buf *b, const char *s, size_t n) { dp_buf_append(b, s, n); }
-static void puts_(dp_buf *b, const char *s) { dp_buf_append(b, s, strlen(s)); }
+/* The writers append a few dozen pieces per record: the common case (room in
+ * the buffer) stays inline, growth goes through core/buf.c. */
+static inline void put(dp_buf *b, const char *s, size_t n) { dp_buf_append_fast(b, s, n); }
+static inline void puts_(dp_buf *b, const char *s) { dp_buf_append_fast(b, s, strlen(s)); }
+static inline void putc_(dp_buf *b, char c) {
+  if (b->cap - b->len > 1) b->data[b->len++] = c;
+  else dp_buf_putc(b, c);
+}
 
+/* 1 if no byte of s needs a JSON escape (control characters, '"', '\\'),
+ * eight bytes at a time: the "has a byte less than / equal to" bit tricks are
+ * exact for the question "is there any such byte". */
+static int json_plain(const char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  if (n < 8) {
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)s[i];
+      if (c < 0x20 || c == '"' || c == '\\') return 0;
+    }
+    return 1;
+  }
+  for (size_t i = 0;; i += 8) {
+    if (i + 8 > n) i = n - 8; /* the last word overlaps the one before */
+    uint64_t v, q, bs;
+    memcpy(&v, s + i, 8);
+    q = v ^ (ones * '"');
+    bs = v ^ (ones * '\\');
+    if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs) return 0;
+    if (i + 8 == n) return 1;
+  }
+}
+
+/* s as a JSON string, exactly as doppel_json_escape() writes it */
 static void json_str(dp_buf *b, const char *s, size_t n) {
-  if (dp_buf_reserve(b, n * 6 + 2) != DOPPEL_OK) return;
-  b->len += doppel_json_escape(s, n, b->data + b->len);
+  if (b->cap - b->len <= n * 6 + 2 && dp_buf_reserve(b, n * 6 + 2) != DOPPEL_OK) return;
+  char *o = b->data + b->len;
+  if (json_plain(s, n)) {
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
+    b->len += n + 2;
+    return;
+  }
+  b->len += doppel_json_escape(s, n, o);
 }
 
 static void json_val(dp_buf *b, const dp_user_gen *ug, const dp_val *v) {
   const char *s = ug->vals.data + v->off;
   if (v->type == DP_VT_STRING || v->type == DP_VT_NUMSTR) json_str(b, s, v->len);
   else put(b, s, v->len);
+}
+
+/* The user's ids as JSON strings, escaped once per user instead of once per
+ * event (time order interleaves users by session, so this still hits). */
+static void user_ids_json(wctx *w, const dp_user_gen *ug) {
+  if (w->idj_set && w->idj_u == ug->u) return;
+  dp_buf_reset(&w->idj);
+  if (ug->has_uid) json_str(&w->idj, ug->ids.data + ug->uid_off, ug->uid_len);
+  w->uidj_len = (uint32_t)w->idj.len;
+  if (ug->has_did) json_str(&w->idj, ug->ids.data + ug->did_off, ug->did_len);
+  w->didj_len = (uint32_t)w->idj.len - w->uidj_len;
+  w->idj_u = ug->u;
+  w->idj_set = 1;
+}
+static void put_uid(wctx *w, dp_buf *b, const dp_user_gen *ug) {
+  user_ids_json(w, ug);
+  put(b, w->idj.data, w->uidj_len);
+}
+static void put_did(wctx *w, dp_buf *b, const dp_user_gen *ug) {
+  user_ids_json(w, ug);
+  put(b, w->idj.data + w->uidj_len, w->didj_len);
 }
 
 /* Emit the children of node as members; returns the number emitted. */
@@ -186,20 +253,20 @@ static int emit_members(dp_buf *b, const dp_node *n, const dp_user_gen *ug, cons
     if (c->prop >= 0) {
       const dp_val *v = (uint32_t)c->prop < n_ev_props ? &pv[c->prop] : &uv[(uint32_t)c->prop - n_ev_props];
       if (v->type == DP_VT_COUNT) continue;
-      if (!first || count) dp_buf_putc(b, ',');
+      if (!first || count) putc_(b, ',');
       put(b, c->key, c->key_len);
       json_val(b, ug, v);
       count++;
     } else {
       size_t mark = b->len;
-      if (!first || count) dp_buf_putc(b, ',');
+      if (!first || count) putc_(b, ',');
       put(b, c->key, c->key_len);
-      dp_buf_putc(b, '{');
+      putc_(b, '{');
       if (emit_members(b, c, ug, pv, uv, n_ev_props, 1) == 0) {
         b->len = mark; /* an empty object: leave it out */
         continue;
       }
-      dp_buf_putc(b, '}');
+      putc_(b, '}');
       count++;
     }
   }
@@ -208,8 +275,12 @@ static int emit_members(dp_buf *b, const dp_node *n, const dp_user_gen *ug, cons
 
 static void fmt_u64(dp_buf *b, uint64_t v) {
   char t[24];
-  int n = snprintf(t, sizeof t, "%llu", (unsigned long long)v);
-  put(b, t, (size_t)n);
+  size_t i = sizeof t;
+  do {
+    t[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(b, t + i, sizeof t - i);
 }
 
 static void insert_id(dp_buf *b, uint64_t seed, uint64_t u, uint64_t seq) {
@@ -218,10 +289,9 @@ static void insert_id(dp_buf *b, uint64_t seed, uint64_t u, uint64_t seq) {
   uint64_t hi = doppel_pcg64_next(&g), lo = doppel_pcg64_next(&g);
   hi = (hi & ~UINT64_C(0xf000)) | UINT64_C(0x4000);
   lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);
-  char t[40];
-  snprintf(t, sizeof t, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
-           (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & UINT64_C(0xffffffffffff)));
-  put(b, t, 36);
+  if (dp_buf_reserve(b, 36) != DOPPEL_OK) return;
+  dp_uuid_text(hi, lo, b->data + b->len);
+  b->len += 36;
 }
 
 /* session id text of session j (not epoch-ms style) */
@@ -235,8 +305,32 @@ static void session_id(dp_buf *b, const doppel_synth *s, uint64_t seed, const dp
   fmt_u64(b, 100000000 + v);
 }
 
-static void time_text(dp_buf *b, int64_t t, int fmt) {
+/* Event time text, as dp_fmt_time(); whole seconds in ISO Z form (fmt 0) --
+ * nearly every event -- reuse the date of the previous event when it is the
+ * same UTC day and write only the time of day. */
+static void time_text(wctx *w, dp_buf *b, int64_t t, int fmt) {
   char tb[40];
+  if (fmt == 0 && t >= 0 && t % 1000000 == 0 && t <= INT64_C(253402300799) * 1000000) {
+    int64_t secs = t / 1000000, day = secs / 86400;
+    unsigned sod = (unsigned)(secs % 86400), h = sod / 3600, m = sod / 60 % 60, sec = sod % 60;
+    if (day != w->tday) {
+      doppel_time_format(day * 86400 * INT64_C(1000000), tb);
+      memcpy(w->tdate, tb, 11);
+      w->tday = day;
+    }
+    memcpy(tb, w->tdate, 11);
+    tb[11] = (char)('0' + h / 10);
+    tb[12] = (char)('0' + h % 10);
+    tb[13] = ':';
+    tb[14] = (char)('0' + m / 10);
+    tb[15] = (char)('0' + m % 10);
+    tb[16] = ':';
+    tb[17] = (char)('0' + sec / 10);
+    tb[18] = (char)('0' + sec % 10);
+    tb[19] = 'Z';
+    put(b, tb, 20);
+    return;
+  }
   size_t n = dp_fmt_time(t, fmt, tb);
   put(b, tb, n);
 }
@@ -246,10 +340,9 @@ static void time_text(dp_buf *b, int64_t t, int fmt) {
 static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  const char *uid = ug->ids.data + ug->uid_off, *did = ug->ids.data + ug->did_off;
   const dp_node *tree = w->trees[e->ev];
   uint32_t np = ev->n_props;
-  dp_buf_putc(b, '{');
+  putc_(b, '{');
   switch (w->d) {
     case DOPPEL_DIALECT_AMPLITUDE:
       puts_(b, "\"$insert_id\":\"");
@@ -257,31 +350,31 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       puts_(b, "\",\"event_type\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"user_id\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
+      if (ug->has_uid) put_uid(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"device_id\":");
-      if (ug->has_did) json_str(b, did, ug->did_len);
+      if (ug->has_did) put_did(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"session_id\":");
       fmt_u64(b, (uint64_t)(e->session_start / 1000));
       puts_(b, ",\"event_time\":\"");
-      time_text(b, e->t, 3);
-      dp_buf_putc(b, '"');
+      time_text(w, b, e->t, 3);
+      putc_(b, '"');
       break;
     case DOPPEL_DIALECT_SEGMENT:
       puts_(b, "\"type\":\"track\",\"messageId\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
       puts_(b, "\",\"userId\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
+      if (ug->has_uid) put_uid(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"anonymousId\":");
-      if (ug->has_did) json_str(b, did, ug->did_len);
+      if (ug->has_did) put_did(w, b, ug);
       else puts_(b, "null");
       puts_(b, ",\"event\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"timestamp\":\"");
-      time_text(b, e->t, 0);
-      dp_buf_putc(b, '"');
+      time_text(w, b, e->t, 0);
+      putc_(b, '"');
       break;
     case DOPPEL_DIALECT_MIXPANEL:
       puts_(b, "\"event\":");
@@ -290,27 +383,27 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     default:
       if (ug->has_uid) {
         puts_(b, "\"user_id\":");
-        json_str(b, uid, ug->uid_len);
-        dp_buf_putc(b, ',');
+        put_uid(w, b, ug);
+        putc_(b, ',');
       }
       if (ug->has_did) {
         puts_(b, "\"device_id\":");
-        json_str(b, did, ug->did_len);
-        dp_buf_putc(b, ',');
+        put_did(w, b, ug);
+        putc_(b, ',');
       }
       puts_(b, "\"event\":");
       put(b, ev->json_name, ev->json_len);
       puts_(b, ",\"time\":\"");
-      time_text(b, e->t, 0);
-      dp_buf_putc(b, '"');
+      time_text(w, b, e->t, 0);
+      putc_(b, '"');
       if (s->sid.present) {
         puts_(b, ",\"session_id\":\"");
         session_id(b, s, w->o->seed, ug, e);
-        dp_buf_putc(b, '"');
+        putc_(b, '"');
       }
       puts_(b, ",\"insert_id\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       break;
   }
   /* the property tree; mixpanel's canonical fields open its "properties" */
@@ -319,29 +412,29 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     if (c->prop >= 0) {
       const dp_val *v = (uint32_t)c->prop < np ? &e->pv[c->prop] : &e->uv[(uint32_t)c->prop - np];
       if (v->type == DP_VT_COUNT) continue;
-      dp_buf_putc(b, ',');
+      putc_(b, ',');
       put(b, c->key, c->key_len);
       json_val(b, ug, v);
       continue;
     }
     int mix_props = w->d == DOPPEL_DIALECT_MIXPANEL && c->key_len == 13 && !memcmp(c->key, "\"properties\":", 13);
     size_t mark = b->len;
-    dp_buf_putc(b, ',');
+    putc_(b, ',');
     put(b, c->key, c->key_len);
-    dp_buf_putc(b, '{');
+    putc_(b, '{');
     int any = 0;
     if (mix_props) {
       puts_(b, "\"time\":");
       fmt_u64(b, (uint64_t)(e->t / 1000000));
       puts_(b, ",\"distinct_id\":");
-      if (ug->has_uid) json_str(b, uid, ug->uid_len);
-      else json_str(b, did, ug->did_len);
+      if (ug->has_uid) put_uid(w, b, ug);
+      else put_did(w, b, ug);
       puts_(b, ",\"$insert_id\":\"");
       insert_id(b, w->o->seed, ug->u, e->seq);
-      dp_buf_putc(b, '"');
+      putc_(b, '"');
       if (ug->has_did) {
         puts_(b, ",\"$device_id\":");
-        json_str(b, did, ug->did_len);
+        put_did(w, b, ug);
       }
       any = 1;
     }
@@ -350,7 +443,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
       b->len = mark;
       continue;
     }
-    dp_buf_putc(b, '}');
+    putc_(b, '}');
     if (c->key_len == 19 && !memcmp(c->key, "\"event_properties\":", 19)) emitted_ep = 1;
     if (c->key_len == 18 && !memcmp(c->key, "\"user_properties\":", 18)) emitted_up = 1;
   }
@@ -359,8 +452,8 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     puts_(b, ",\"properties\":{\"time\":");
     fmt_u64(b, (uint64_t)(e->t / 1000000));
     puts_(b, ",\"distinct_id\":");
-    if (ug->has_uid) json_str(b, uid, ug->uid_len);
-    else json_str(b, did, ug->did_len);
+    if (ug->has_uid) put_uid(w, b, ug);
+    else put_did(w, b, ug);
     puts_(b, ",\"$insert_id\":\"");
     insert_id(b, w->o->seed, ug->u, e->seq);
     puts_(b, "\"}");
@@ -375,30 +468,55 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
 
 /* ---- CSV ---- */
 
+/* 1 if doppel_csv_quote(s, n, ',') would copy s unquoted: no ',', '"', CR
+ * or LF, and no space or tab at either end; eight bytes at a time as in
+ * json_plain(). */
+static int csv_plain(const char *s, size_t n) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  if (!n) return 1;
+  if (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t') return 0;
+  if (n < 8) {
+    for (size_t i = 0; i < n; i++)
+      if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') return 0;
+    return 1;
+  }
+  for (size_t i = 0;; i += 8) {
+    if (i + 8 > n) i = n - 8; /* the last word overlaps the one before */
+    uint64_t v, c = 0;
+    memcpy(&v, s + i, 8);
+    const char special[4] = {',', '"', '\r', '\n'};
+    for (int k = 0; k < 4; k++) {
+      uint64_t x = v ^ (ones * (unsigned char)special[k]);
+      c |= (x - ones) & ~x;
+    }
+    if (c & highs) return 0;
+    if (i + 8 == n) return 1;
+  }
+}
+
 static void csv_cell(dp_buf *b, const char *s, size_t n) {
-  if (dp_buf_reserve(b, n * 2 + 2) != DOPPEL_OK) return;
+  if (b->cap - b->len <= n * 2 + 2 && dp_buf_reserve(b, n * 2 + 2) != DOPPEL_OK) return;
+  if (csv_plain(s, n)) {
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return;
+  }
   b->len += doppel_csv_quote(s, n, ',', b->data + b->len);
 }
 
 static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  char tmp[64];
   if (ug->has_uid) csv_cell(b, ug->ids.data + ug->uid_off, ug->uid_len);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   if (ug->has_did) csv_cell(b, ug->ids.data + ug->did_off, ug->did_len);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
   csv_cell(b, ev->name, ev->len);
-  dp_buf_putc(b, ',');
-  size_t n = dp_fmt_time(e->t, 0, tmp);
-  put(b, tmp, n);
-  dp_buf_putc(b, ',');
-  dp_buf sid;
-  dp_buf_init(&sid, 0);
-  session_id(&sid, s, w->o->seed, ug, e);
-  put(b, sid.data, sid.len);
-  dp_buf_release(&sid);
-  dp_buf_putc(b, ',');
+  putc_(b, ',');
+  time_text(w, b, e->t, 0);
+  putc_(b, ',');
+  session_id(b, s, w->o->seed, ug, e);
+  putc_(b, ',');
   insert_id(b, w->o->seed, ug->u, e->seq);
   for (size_t c = 0; c < w->n_cols; c++) w->cells[c] = NULL;
   for (uint32_t i = 0; i < ev->n_props; i++)
@@ -406,12 +524,12 @@ static void record_csv(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
   for (uint32_t i = 0; i < s->n_uprops; i++)
     if (e->uv[i].type != DP_VT_COUNT && w->ucol[i] != UINT32_MAX) w->cells[w->ucol[i]] = (dp_val *)&e->uv[i];
   for (size_t c = 0; c < w->n_cols; c++) {
-    dp_buf_putc(b, ',');
+    putc_(b, ',');
     const dp_val *v = w->cells[c];
     if (!v) continue;
     csv_cell(b, ug->vals.data + v->off, v->len);
   }
-  dp_buf_putc(b, '\n');
+  putc_(b, '\n');
 }
 
 /* ---- SQL (COPY text format) ---- */
@@ -433,26 +551,24 @@ static void copy_text(dp_buf *b, const char *s, size_t n) {
 static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
-  char tmp[64];
   if (ug->has_uid) copy_text(b, ug->ids.data + ug->uid_off, ug->uid_len);
   else puts_(b, "\\N");
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   if (ug->has_did) copy_text(b, ug->ids.data + ug->did_off, ug->did_len);
   else puts_(b, "\\N");
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   copy_text(b, ev->name, ev->len);
-  dp_buf_putc(b, '\t');
-  size_t n = dp_fmt_time(e->t, 0, tmp);
-  put(b, tmp, n);
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
+  time_text(w, b, e->t, 0);
+  putc_(b, '\t');
   session_id(b, s, w->o->seed, ug, e);
-  dp_buf_putc(b, '\t');
+  putc_(b, '\t');
   insert_id(b, w->o->seed, ug->u, e->seq);
   /* properties and user properties as JSON objects (generic layout) */
   for (int part = 0; part < 2; part++) {
-    dp_buf_putc(b, '\t');
+    putc_(b, '\t');
     dp_buf_reset(&w->rec);
-    dp_buf_putc(&w->rec, '{');
+    putc_(&w->rec, '{');
     const dp_node *c = w->trees[e->ev]->child;
     const char *want = part == 0 ? "\"properties\":" : "\"user_properties\":";
     size_t wl = strlen(want);
@@ -460,10 +576,10 @@ static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
     for (; c; c = c->next)
       if (c->key_len == wl && !memcmp(c->key, want, wl)) any = emit_members(&w->rec, c, ug, e->pv, e->uv, ev->n_props, 1);
     (void)any;
-    dp_buf_putc(&w->rec, '}');
+    putc_(&w->rec, '}');
     copy_text(b, w->rec.data, w->rec.len);
   }
-  dp_buf_putc(b, '\n');
+  putc_(b, '\n');
 }
 
 /* ---- the run ---- */
@@ -579,6 +695,7 @@ static void unprepare(wctx *w) {
   dp_gen_params_release(&w->gp);
   dp_buf_release(&w->buf);
   dp_buf_release(&w->rec);
+  dp_buf_release(&w->idj);
 }
 
 static doppel_status header(wctx *w) {
@@ -586,10 +703,10 @@ static doppel_status header(wctx *w) {
   if (w->o->format == DOPPEL_SYNTH_CSV) {
     puts_(b, "user_id,device_id,event,time,session_id,insert_id");
     for (size_t c = 0; c < w->n_cols; c++) {
-      dp_buf_putc(b, ',');
+      putc_(b, ',');
       csv_cell(b, w->cols[c], strlen(w->cols[c]));
     }
-    dp_buf_putc(b, '\n');
+    putc_(b, '\n');
   } else if (w->o->format == DOPPEL_SYNTH_SQL) {
     const char *t = w->table;
     char line[512];
@@ -892,6 +1009,8 @@ doppel_status doppel_synth_write(const doppel_synth *s, const doppel_synth_optio
   w.table = table;
   dp_buf_init(&w.buf, 0);
   dp_buf_init(&w.rec, 0);
+  dp_buf_init(&w.idj, 0);
+  w.tday = -1;
   doppel_status st = dp_gen_params_init(&w.gp, s, o->seed, o->start_us, o->days);
   if (st != DOPPEL_OK) {
     unprepare(&w);
