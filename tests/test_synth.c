@@ -290,6 +290,18 @@ static void test_hand_written(void **state) {
   }
   assert_true(seen);
   json_decref(doc);
+  /* the "other" countries of a hand-written list take the listed values' shape */
+  char a2[1024];
+  snprintf(a2, sizeof a2, "synth '%s' --users 400 -o - -q", profile_path("ecommerce.json"));
+  char *shop = run_out(dir, a2);
+  int countries = 0;
+  for (const char *q = shop; (q = strstr(q, "\"country\":\"")); q += 11) {
+    const char *v = q + 11;
+    assert_true(v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' && v[2] == '"');
+    countries++;
+  }
+  assert_true(countries > 100);
+  free(shop);
   /* numbers of any size are written whole (a 301-digit integer, a tiny float) */
   char p[512];
   snprintf(p, sizeof p, "%s/huge.json", dir);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "profile/profile_int.h" /* dp_string_pattern */
 
 #define BAD(...) dp_diag_set(diag, DOPPEL_E_DATA, NULL, 0, 0, __VA_ARGS__)
 
@@ -363,6 +364,55 @@ static int type_code(const char *t) {
 }
 
 /* Compile the value part of a property entry. */
+/* Shapes and a uniform length range from the string top values (weighted
+ * by their shares); -1 on allocation failure, 0 otherwise (also when there
+ * are no string values). */
+static int top_shapes(dp_vgen *v) {
+  char **p = calloc(v->n_top, sizeof *p);
+  double *w = calloc(v->n_top, sizeof *w);
+  uint32_t k = 0, lo = UINT32_MAX, hi = 0;
+  if (!p || !w) {
+    free(p);
+    free(w);
+    return -1;
+  }
+  for (uint32_t i = 0; i < v->n_top; i++) {
+    if (v->top_type[i] != DP_VT_STRING || v->top_len[i] == 0) continue;
+    char pat[40];
+    size_t pl;
+    dp_string_pattern(v->top[i], v->top_len[i], pat, &pl);
+    pat[pl] = '\0';
+    if (v->top_len[i] < lo) lo = v->top_len[i];
+    if (v->top_len[i] > hi) hi = v->top_len[i];
+    uint32_t j = 0;
+    while (j < k && strcmp(p[j], pat)) j++;
+    if (j == k) {
+      if (!(p[k] = strdup(pat))) {
+        free_patterns(p, k);
+        free(w);
+        return -1;
+      }
+      k++;
+    }
+    w[j] += v->top_p[i] > 0 ? v->top_p[i] : 1e-9;
+  }
+  if (k == 0 || dp_alias_build(&v->patsel, w, k) != 0) {
+    free_patterns(p, k);
+    free(w);
+    return 0;
+  }
+  free(w);
+  v->pat = p;
+  v->n_pat = k;
+  memset(&v->slen, 0, sizeof v->slen);
+  v->slen.kind = lo == hi ? DP_D_CONST : DP_D_UNIFORM;
+  v->slen.a = lo;
+  v->slen.b = hi;
+  v->slen.mean = (lo + hi) / 2.0;
+  v->slen.integer = 1;
+  return 0;
+}
+
 static doppel_status vgen_compile(dp_vgen *v, const json_t *e, const char *what, doppel_diag *diag) {
   memset(v, 0, sizeof *v);
   const json_t *types = json_object_get(e, "types");
@@ -464,6 +514,11 @@ static doppel_status vgen_compile(dp_vgen *v, const json_t *e, const char *what,
     if (read_patterns(json_object_get(str, "patterns"), &v->pat, &v->n_pat, &v->patsel) < 0)
       return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   }
+  /* a hand-written list of string values with an "other" share and no
+   * string shapes: the other values take the listed ones' shapes and
+   * lengths (two capital letters for countries, not made-up words) */
+  if (!json_is_object(str) && v->has_top && top_shapes(v) != 0)
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   if (v->slen.kind == DP_D_NONE) dist_geom(&v->slen, 8, 1, 1);
   v->skind = kind_of(kind);
   if (cls && !strcmp(cls, "direct_identifier") && v->skind == DP_SK_TEXT) v->skind = DP_SK_NAME;
