@@ -13,9 +13,9 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
-# the test mode also loads synthetic SQL into a real PostgreSQL and checks
-# profiles against the JSON Schema
-[ "${1:-demo}" = test ] && packages+=(postgresql python3-jsonschema)
+# the test mode also loads synthetic SQL into a real PostgreSQL, checks
+# profiles against the JSON Schema, and runs the Dask driver on a local cluster
+[ "${1:-demo}" = test ] && packages+=(postgresql python3-jsonschema python3-dask python3-distributed)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
