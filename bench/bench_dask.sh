@@ -5,7 +5,11 @@
 # the same job. Each driver run starts its own LocalCluster (processes, one
 # thread each, loopback); the table gives the whole command's wall time
 # (Python start, cluster start, work, shutdown) and the work alone (submit to
-# manifest, the manifest's elapsed_s). Best of DOPPEL_BENCH_REPS runs (3).
+# manifest, the manifest's elapsed_s). The three runs of a job (plain, 1 worker,
+# 2 workers) are interleaved, DOPPEL_BENCH_REPS rounds (default 5), so that
+# load from other processes falls on all three alike; the table gives the
+# median and best of each, and the speed-up is the median of the per-round
+# ratios (with their range).
 #
 #   bash bench/bench_dask.sh [COPIES] [EVENTS]
 #     COPIES: profile input = rails-commits events, one partition file per copy (default 8, ~436 MB)
@@ -15,7 +19,7 @@ cd "$(dirname "$0")/.."
 copies="${1:-8}"
 events="${2:-4M}"
 shards=8
-reps="${DOPPEL_BENCH_REPS:-3}"
+reps="${DOPPEL_BENCH_REPS:-5}"
 py=/usr/bin/python3
 src=../shared/data/rails-commits/events.jsonl.gz
 [ -r "$src" ] || { echo "bench: $src not found (../shared/data is needed)" >&2; exit 1; }
@@ -38,47 +42,52 @@ echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at s
 echo "profile input: $copies partitions of rails-commits ($((bytes / 1000000)) MB, $((copies * 99429)) events)"
 echo "synth output: about $events events from profiles/ecommerce.json, $shards shards"
 echo
-printf '%-46s %9s %9s\n' run wall_s work_s
-
 now() { date +%s.%N; }
-best() { # NAME CMD... — best wall time of $reps runs; work time from the manifest when there is one
-  local name="$1"; shift
-  local bw="" bk=""
-  for _ in $(seq "$reps"); do
-    rm -rf "$work/out" "$work/single"*
-    local t0 t1 w k
-    t0=$(now)
-    "$@" > /dev/null 2> "$work/err" || { echo "bench: $name failed:"; cat "$work/err"; exit 1; }
-    t1=$(now)
-    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    k=-
-    [ -f "$work/out/manifest.json" ] && k=$("$py" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["elapsed_s"])' "$work/out/manifest.json")
-    if [ -z "$bw" ] || awk -v a="$w" -v b="$bw" 'BEGIN { exit !(a < b) }'; then bw=$w; bk=$k; fi
-  done
-  printf '%-46s %9s %9s\n' "$name" "$bw" "$bk"
-  echo "$name $bw $bk" >> "$work/results"
+timed() { # ROUND NAME CMD... — one run; appends "NAME<TAB>wall<TAB>work<TAB>round" to results
+  local round="$1" name="$2"; shift 2
+  rm -rf "$work/out" "$work"/single.*
+  local t0 t1 w k
+  t0=$(now)
+  "$@" > /dev/null 2> "$work/err" || { echo "bench: $name failed:"; cat "$work/err"; exit 1; }
+  t1=$(now)
+  w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  k=-
+  [ -f "$work/out/manifest.json" ] && k=$("$py" -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["elapsed_s"])' "$work/out/manifest.json")
+  printf '%s\t%s\t%s\t%s\n' "$name" "$w" "$k" "$round" >> "$work/results"
 }
 
-best "doppel profile (one process)" "$doppel" profile "$work"/in/*.jsonl -o "$work/single.json" -q
-for n in 1 2; do
-  best "doppel_dask.py profile, $n worker(s)" "$py" "$driver" profile "$work/in/*.jsonl" --out "$work/out" \
-    --workers "$n" --doppel "$doppel" -q
-done
 prof=profiles/ecommerce.json
-best "doppel synth (one process)" "$doppel" synth "$prof" --events "$events" --seed 1 -o "$work/single.jsonl" -q
-for n in 1 2; do
-  best "doppel_dask.py synth, $n worker(s), $shards shards" "$py" "$driver" synth "$prof" --events "$events" \
-    --seed 1 --shards "$shards" --out "$work/out" --workers "$n" --doppel "$doppel" -q
+for r in $(seq "$reps"); do
+  echo "round $r of $reps: load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  timed "$r" "doppel profile (one process)" "$doppel" profile "$work"/in/*.jsonl -o "$work/single.json" -q
+  for n in 1 2; do
+    timed "$r" "doppel_dask.py profile, $n worker(s)" "$py" "$driver" profile "$work/in/*.jsonl" --out "$work/out" \
+      --workers "$n" --doppel "$doppel" -q
+  done
+  timed "$r" "doppel synth (one process)" "$doppel" synth "$prof" --events "$events" --seed 1 -o "$work/single.jsonl" -q
+  for n in 1 2; do
+    timed "$r" "doppel_dask.py synth, $n worker(s), $shards shards" "$py" "$driver" synth "$prof" --events "$events" \
+      --seed 1 --shards "$shards" --out "$work/out" --workers "$n" --doppel "$doppel" -q
+  done
 done
-
-echo
-awk '
-  /^doppel_dask.py profile, 1/ { p1w = $(NF-1); p1k = $NF }
-  /^doppel_dask.py profile, 2/ { p2w = $(NF-1); p2k = $NF }
-  /^doppel_dask.py synth, 1/   { s1w = $(NF-1); s1k = $NF }
-  /^doppel_dask.py synth, 2/   { s2w = $(NF-1); s2k = $NF }
-  END {
-    printf "speed-up from 1 to 2 workers: profile %.2fx (work %.2fx), synth %.2fx (work %.2fx)\n",
-      p1w / p2w, p1k / p2k, s1w / s2w, s1k / s2k
-  }' "$work/results"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo
+"$py" - "$work/results" <<'PY'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+names = list(dict.fromkeys(r[0] for r in rows))
+val = lambda x: None if x == "-" else float(x)
+print("%-46s %13s %13s %13s" % ("run (seconds)", "wall median", "wall best", "work median"))
+for n in names:
+    w = [float(r[1]) for r in rows if r[0] == n]
+    k = [val(r[2]) for r in rows if r[0] == n and val(r[2]) is not None]
+    print("%-46s %13.2f %13.2f %13s" % (n, statistics.median(w), min(w), "%.2f" % statistics.median(k) if k else "-"))
+print()
+for job in ("profile", "synth"):
+    one = {r[3]: r for r in rows if r[0].startswith("doppel_dask.py %s, 1 " % job)}
+    two = {r[3]: r for r in rows if r[0].startswith("doppel_dask.py %s, 2 " % job)}
+    wr = [float(one[k][1]) / float(two[k][1]) for k in one]
+    kr = [float(one[k][2]) / float(two[k][2]) for k in one]
+    print("speed-up of %-7s from 1 to 2 workers: wall %.2fx (rounds %.2f-%.2f), work %.2fx (rounds %.2f-%.2f)"
+          % (job, statistics.median(wr), min(wr), max(wr), statistics.median(kr), min(kr), max(kr)))
+PY

@@ -182,7 +182,8 @@ def run_task(task):
     task: {"label": partition name for messages, "argv": doppel argv with
     OUT_TOKEN for the output path, "dir": output directory, "name": file name
     relative to it, "fmt": jsonl|csv|sql|state|json, "tmp": attempt root}.
-    Returns {"name", "records", "bytes", "sha256", "stderr_head", "worker"}, or
+    Returns {"name", "records", "bytes", "sha256", "stderr_head", "worker",
+    "doppel_s", "scan_s"}, or
     {"error", "exit": 2} for a usage or configuration error (not retried:
     it would fail the same way). Raises RuntimeError for anything else, which
     Dask retries."""
@@ -192,6 +193,7 @@ def run_task(task):
     os.mkdir(attempt, 0o700)
     out = os.path.join(attempt, os.path.basename(task["name"]))
     argv = [out if a == OUT_TOKEN else a for a in task["argv"]]
+    t0 = time.monotonic()
     try:
         try:
             proc = subprocess.run(_deathsig_prefix() + argv, stdin=subprocess.DEVNULL,
@@ -215,6 +217,7 @@ def run_task(task):
             raise RuntimeError(msg)
         if not os.path.isfile(out):
             raise RuntimeError("%s: doppel exited with status 0 but wrote no output" % task["label"])
+        t1 = time.monotonic()
         records, size, digest = _scan_output(out, task["fmt"])
         _fsync_path(out)
         # states hold raw values: their directory is private, like the files
@@ -222,7 +225,8 @@ def run_task(task):
         os.replace(out, final)  # atomic within one file system; raises if the run was abandoned
         _fsync_path(os.path.dirname(final), directory=True)
         return {"name": task["name"], "records": records, "bytes": size, "sha256": digest,
-                "stderr_head": "\n".join(err.splitlines()[:3]), "worker": _worker_address()}
+                "stderr_head": "\n".join(err.splitlines()[:3]), "worker": _worker_address(),
+                "doppel_s": round(t1 - t0, 3), "scan_s": round(time.monotonic() - t1, 3)}
     finally:
         shutil.rmtree(attempt, ignore_errors=True)
 
@@ -603,6 +607,8 @@ def run(args, client=None, log=None):
     and closes what it opened. log: a function taking a line, or None."""
     log = log or (lambda line: None)
     t_start = time.monotonic()
+    if os.sep in args.doppel:  # ./build/doppel: the same file for workers started elsewhere
+        args.doppel = os.path.abspath(args.doppel)
     plan = build_plan(args, os.path.abspath(args.out))  # refused options leave no directory behind
     out, created = prepare_out_dir(args.out, args.overwrite)
     own = None
@@ -624,7 +630,8 @@ def run(args, client=None, log=None):
         outputs = {}
         if plan.merge:
             merged = _gather(client, [plan.merge], ["doppel-merge-%s" % run_id], args.retries)[0]
-            outputs["profile"] = {"file": "profile.json", "bytes": merged["bytes"], "sha256": merged["sha256"]}
+            outputs["profile"] = {"file": "profile.json", "bytes": merged["bytes"], "sha256": merged["sha256"],
+                                  "worker": merged.get("worker"), "seconds": merged.get("doppel_s")}
             summary = parse_summary("profile", merged["stderr_head"].replace("doppel merge:", "doppel profile:", 1))
             outputs["profile"].update(summary)
             with open(os.path.join(out, "profile.json"), "rb") as f:
@@ -659,6 +666,7 @@ def run(args, client=None, log=None):
                     if k in summary:
                         totals[k] = totals.get(k, 0) + summary[k]
             entry["worker"] = r.get("worker")
+            entry["seconds"] = {"doppel": r.get("doppel_s"), "hash_and_count": r.get("scan_s")}
         if plan.verb == "profile":
             del totals["records"], totals["bytes"]
         manifest = {
@@ -689,6 +697,9 @@ def run(args, client=None, log=None):
                 % (PROG, plan.verb, len(results), _fmt_int(totals["records"]),
                    (" (%s in)" % _fmt_int(totals["records_in"])) if "records_in" in totals else "",
                    _fmt_int(totals["bytes"]), os.path.join(out, MANIFEST)))
+        if plan.verb == "profile" and args.keep_states:
+            log("  states kept in %s (mode 0600: they hold raw values and per-user records; share only the profile)"
+                % os.path.join(out, "states"))
         log("  %.2f s of work on %d workers (%.2f s in all, %.2f s to connect to the cluster)%s"
             % (work_s, n_workers, total_s, startup, "; key id %s" % key_id if key_id else ""))
         return manifest
@@ -818,6 +829,8 @@ def main(argv=None):
         return 2
     try:
         run(args, log=log)
+        if args.verb == "sample" and args.raw:  # as doppel sample does, also under -q
+            print("%s sample: warning: --raw: the part files hold raw personal data" % PROG, file=sys.stderr)
     except DriverError as e:
         print("%s %s: error: %s" % (PROG, args.verb, e), file=sys.stderr)
         return e.code
