@@ -2,7 +2,9 @@
 # bench_dask.sh — speed-up of the Dask driver (contrib/dask/doppel_dask.py)
 # from 1 to 2 workers on this machine, for `profile` (per-partition states +
 # one merge) and for `synth` (shards), beside one plain doppel process doing
-# the same job. Each driver run starts its own LocalCluster (processes, one
+# the same job, and beside the same per-partition commands run as 1 or 2
+# plain parallel processes (xargs -P, no Dask: the machine's own headroom).
+# Each driver run starts its own LocalCluster (processes, one
 # thread each, loopback); the table gives the whole command's wall time
 # (Python start, cluster start, work, shutdown) and the work alone (submit to
 # manifest, the manifest's elapsed_s). The three runs of a job (plain, 1 worker,
@@ -57,15 +59,29 @@ timed() { # ROUND NAME CMD... — one run; appends "NAME<TAB>wall<TAB>work<TAB>r
 }
 
 prof=profiles/ecommerce.json
+# the control: the same per-partition commands as N plain parallel processes
+# (xargs -P N, no Dask) — what the machine itself gives from 1 to 2 processes
+plain_profile() { # N
+  mkdir -p "$work/single.st"
+  (cd "$work/in" && ls ./*.jsonl | xargs -P "$1" -I{} "$doppel" profile {} --state-out "$work/single.st/{}.state" -q)
+  "$doppel" merge "$work"/single.st/*.state -o "$work/single.json" -q
+}
+plain_synth() { # N
+  mkdir -p "$work/single.sh"
+  seq 0 $((shards - 1)) | xargs -P "$1" -I{} "$doppel" synth "$prof" --events "$events" --seed 1 --shard "{}/$shards" \
+    -o "$work/single.sh/part-{}.jsonl" -q
+}
 for r in $(seq "$reps"); do
   echo "round $r of $reps: load average $(cut -d' ' -f1-3 /proc/loadavg)"
   timed "$r" "doppel profile (one process)" "$doppel" profile "$work"/in/*.jsonl -o "$work/single.json" -q
   for n in 1 2; do
+    timed "$r" "xargs -P $n: doppel profile per partition + merge" plain_profile "$n"
     timed "$r" "doppel_dask.py profile, $n worker(s)" "$py" "$driver" profile "$work/in/*.jsonl" --out "$work/out" \
       --workers "$n" --doppel "$doppel" -q
   done
   timed "$r" "doppel synth (one process)" "$doppel" synth "$prof" --events "$events" --seed 1 -o "$work/single.jsonl" -q
   for n in 1 2; do
+    timed "$r" "xargs -P $n: doppel synth --shard, $shards shards" plain_synth "$n"
     timed "$r" "doppel_dask.py synth, $n worker(s), $shards shards" "$py" "$driver" synth "$prof" --events "$events" \
       --seed 1 --shards "$shards" --out "$work/out" --workers "$n" --doppel "$doppel" -q
   done
@@ -77,17 +93,20 @@ import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 names = list(dict.fromkeys(r[0] for r in rows))
 val = lambda x: None if x == "-" else float(x)
-print("%-46s %13s %13s %13s" % ("run (seconds)", "wall median", "wall best", "work median"))
+print("%-52s %12s %10s %12s" % ("run (seconds)", "wall median", "wall best", "work median"))
 for n in names:
     w = [float(r[1]) for r in rows if r[0] == n]
     k = [val(r[2]) for r in rows if r[0] == n and val(r[2]) is not None]
-    print("%-46s %13.2f %13.2f %13s" % (n, statistics.median(w), min(w), "%.2f" % statistics.median(k) if k else "-"))
+    print("%-52s %12.2f %10.2f %12s" % (n, statistics.median(w), min(w), "%.2f" % statistics.median(k) if k else "-"))
 print()
+def ratios(prefix1, prefix2, col):
+    one = {r[3]: r for r in rows if r[0].startswith(prefix1)}
+    two = {r[3]: r for r in rows if r[0].startswith(prefix2)}
+    x = [float(one[k][col]) / float(two[k][col]) for k in one]
+    return "%.2fx (rounds %.2f-%.2f)" % (statistics.median(x), min(x), max(x))
 for job in ("profile", "synth"):
-    one = {r[3]: r for r in rows if r[0].startswith("doppel_dask.py %s, 1 " % job)}
-    two = {r[3]: r for r in rows if r[0].startswith("doppel_dask.py %s, 2 " % job)}
-    wr = [float(one[k][1]) / float(two[k][1]) for k in one]
-    kr = [float(one[k][2]) / float(two[k][2]) for k in one]
-    print("speed-up of %-7s from 1 to 2 workers: wall %.2fx (rounds %.2f-%.2f), work %.2fx (rounds %.2f-%.2f)"
-          % (job, statistics.median(wr), min(wr), max(wr), statistics.median(kr), min(kr), max(kr)))
+    print("speed-up of %-7s from 1 to 2 workers: wall %s, work %s; control (xargs -P 1 to 2): %s"
+          % (job, ratios("doppel_dask.py %s, 1 " % job, "doppel_dask.py %s, 2 " % job, 1),
+             ratios("doppel_dask.py %s, 1 " % job, "doppel_dask.py %s, 2 " % job, 2),
+             ratios("xargs -P 1: doppel %s" % job, "xargs -P 2: doppel %s" % job, 1)))
 PY
