@@ -373,23 +373,24 @@ class Plan:
 
 
 def _passthrough(args, spec):
-    """doppel argv fragment and manifest options for the options in spec:
-    [(flag, attribute, kind)] with kind 'value', 'flag' or 'multi'."""
+    """doppel argv fragment and manifest options (named as the flags) for the
+    options in spec: [(flag, attribute, kind)] with kind 'value', 'flag' or 'multi'."""
     argv, opts = [], {}
     for flag, attr, kind in spec:
         v = getattr(args, attr, None)
         if v is None or v is False or v == []:
             continue
+        name = flag.lstrip("-")
         if kind == "flag":
             argv.append(flag)
-            opts[attr] = True
+            opts[name] = True
         elif kind == "multi":
             for x in v:
                 argv += [flag, x]
-            opts[attr] = list(v)
+            opts[name] = list(v)
         else:
             argv += [flag, str(v)]
-            opts[attr] = v
+            opts[name] = v
     return argv, opts
 
 
@@ -446,6 +447,12 @@ def build_plan(args, out):
             args.now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         spec = {"pseudonymize": PSEUDO_SPEC, "sample": SAMPLE_SPEC, "profile": PROFILE_SPEC}[verb]
         extra, plan.options = _passthrough(args, spec)
+        if getattr(args, "policy", None):
+            try:
+                with open(args.policy, "rb") as f:
+                    plan.options["policy_sha256"] = hashlib.sha256(f.read()).hexdigest()
+            except OSError as e:
+                raise DriverError("cannot read --policy '%s': %s" % (args.policy, e.strerror or e), 2)
         key = _key_path(args, required=verb != "profile")
         if key:
             extra += ["--key", key]
@@ -468,7 +475,7 @@ def build_plan(args, out):
             plan.merge = {"label": "merge of %d states" % len(states),
                           "argv": [doppel, "merge"] + states + ["-o", OUT_TOKEN],
                           "dir": out, "name": "profile.json", "fmt": "json", "tmp": tmp}
-            plan.options["keep_states"] = bool(args.keep_states)
+            plan.options["keep-states"] = bool(args.keep_states)
             plan.concatenation = ("profile.json is the merge of the partitions' states: it equals profiling "
                                   "the inputs in one run (counts exactly, top values and patterns within their "
                                   "heavy-hitter error) when the partitions are split by time or by user, except "

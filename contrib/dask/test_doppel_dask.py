@@ -37,11 +37,13 @@ CLUSTER = None  # the shared LocalCluster
 ADDR = None
 NOW = "2026-12-01T00:00:00Z"
 
-# heavy-hitter capacities of the profiler (README: 1024 values, 256 shapes):
-# a Misra-Gries table of capacity c over n items undercounts each item by at
+# heavy-hitter capacities of the profiler (src/profile/profiler.c: property
+# values 1024, property patterns 256, identifier patterns 1024): a
+# Misra-Gries table of capacity c over n items undercounts each item by at
 # most n / (c + 1), so two runs (single, merged) differ by at most that
 VALUES_CAP = 1024
 PATTERNS_CAP = 256
+ID_PATTERNS_CAP = 1024
 
 
 def sh(*argv, **kw):
@@ -149,7 +151,7 @@ def compare_top(a, b, path):
 
 def compare_shares(a, b, path):
     out = []
-    tol = 1.0 / (PATTERNS_CAP + 1) + 1e-6
+    tol = 1.0 / ((ID_PATTERNS_CAP if path.startswith(".identifiers") else PATTERNS_CAP) + 1) + 1e-6
     sa = {e["pattern"]: e["share"] for e in a}
     sb = {e["pattern"]: e["share"] for e in b}
     for name, mine, theirs in (("single", sa, sb), ("merged", sb, sa)):
@@ -256,6 +258,14 @@ class DriverTests(unittest.TestCase):
             st = os.path.join(out, e["state"])
             self.assertEqual(e["state_sha256"], sha256(st))
             self.assertEqual(os.stat(st).st_mode & 0o777, 0o600)
+        # the merged profile's privacy ledger as the policy of a distributed pseudonymize
+        policy = os.path.join(out, "profile.json")
+        pout = self.out("pseudo-nasa-policy")
+        self.assertEqual(driver("pseudonymize", *parts, "--key", self.key, "--policy", policy, "--out", pout), 0)
+        m, files = self.check_manifest(pout, "pseudonymize", 4, parts)
+        self.assertEqual(m["options"]["policy_sha256"], sha256(policy))
+        single = self.single("nasa.policy.jsonl", "pseudonymize", *parts, "--key", self.key, "--policy", policy)
+        self.assertEqual(self.concat(files), read(single))
 
     def test_profile_rails_within_sketch_error(self):
         parts = self.need("rails-commits")
