@@ -16,10 +16,11 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 packages=(cmake gcc g++ make pkg-config libjansson-dev libssl-dev zlib1g-dev libcmocka-dev
           libpcg-cpp-dev clang libclang-rt-14-dev python3 jq time)
 # the tests also open doppel's HTML reports in headless Chromium, load synthetic
-# SQL into a real PostgreSQL, check profiles against the JSON Schema and run
-# the CLI cases under valgrind; the demo needs none of that
+# SQL into a real PostgreSQL, check profiles against the JSON Schema, run the
+# CLI cases under valgrind and the Dask driver on a local cluster; the demo
+# needs none of that
 if [[ "$mode" == test ]]; then
-  packages+=(chromium postgresql python3-jsonschema valgrind)
+  packages+=(chromium postgresql python3-jsonschema valgrind python3-dask python3-distributed)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -49,5 +49,13 @@ n=$(psql -h "$work/sock" -U doppel -d postgres -At -c "SELECT count(*) FROM synt
 # insert ids are unique
 d=$(psql -h "$work/sock" -U doppel -d postgres -At -c "SELECT count(DISTINCT insert_id) FROM synth_events")
 [ "$d" = "$rows" ] || { echo "pg_load: insert ids are not unique ($d of $rows)"; exit 1; }
+# shards load one after the other into one table (CREATE TABLE IF NOT EXISTS)
+"$doppel" synth "$profile" --users 3000 --seed 7 --format sql --table shard_events --shard 0/2 -o "$work/s0.sql" -q
+"$doppel" synth "$profile" --users 3000 --seed 7 --format sql --table shard_events --shard 1/2 -o "$work/s1.sql" -q
+"$doppel" synth "$profile" --users 3000 --seed 7 -o "$work/s.jsonl" -q
+psql -h "$work/sock" -U doppel -d postgres -v ON_ERROR_STOP=1 -q -f "$work/s0.sql" -f "$work/s1.sql" >/dev/null
+srows=$(psql -h "$work/sock" -U doppel -d postgres -At -c "SELECT count(*) FROM shard_events")
+swant=$(wc -l < "$work/s.jsonl")
+[ "$srows" = "$swant" ] || { echo "pg_load: two shards loaded $srows rows, expected $swant"; exit 1; }
 cat "$work/db_sorted" | sed 's/^/pg_load:   /'
-echo "pg_load: ok"
+echo "pg_load: ok (and two SQL shards: $srows rows)"

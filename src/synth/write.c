@@ -712,7 +712,7 @@ static doppel_status header(wctx *w) {
     char line[512];
     snprintf(line, sizeof line,
              "-- doppel synth: %llu users, seed %llu\n"
-             "CREATE TABLE %s (\n  user_id text,\n  device_id text,\n  event text NOT NULL,\n"
+             "CREATE TABLE IF NOT EXISTS %s (\n  user_id text,\n  device_id text,\n  event text NOT NULL,\n"
              "  time timestamptz NOT NULL,\n  session_id text,\n  insert_id text NOT NULL,\n"
              "  properties jsonb,\n  user_properties jsonb\n);\n"
              "COPY %s (user_id, device_id, event, time, session_id, insert_id, properties, user_properties) FROM stdin;\n",
