@@ -667,23 +667,28 @@ static void test_full_tmpfs(void **state) {
     skip();
   }
   gen_jsonl(in_dir(g_work, "in.jsonl"), 4000);
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/profiles/report.profile.json", in_dir(g_work, "p.json"));
   char sha0[65], sha1[65];
   file_sha256(in_dir(g_work, "in.jsonl"), sha0);
   static const char *const verbs[] = {
       "pseudonymize in.jsonl -o full/out.jsonl --key {KEY}",
       "sample in.jsonl -o full/out.jsonl --key {KEY} --users 0.5",
       "sample in.jsonl -o full/out.jsonl --key {KEY} --events-n 3000",
+      "profile in.jsonl -o full/p.json --state-out full/st.json",
+      "synth nasa.json --users 300 -o full/out.jsonl",
+      "report p.json -o full/r.html",
   };
   int bad = 0;
-  for (size_t v = 0; v < 3; v++)
+  for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++)
     for (int named = 0; named < 2; named++) {
       const char *env[] = {named ? "DOPPEL_NO_TMPFILE=1" : NULL, NULL};
       run r = run_doppel(verbs[v], env, NULL);
       assert_clean_exit(&r, verbs[v]);
       char l[4096];
       listing(mnt, l, sizeof l);
-      if (r.code != 1 || !strstr(r.err, "cannot write 'full/out.jsonl': No space left on device") ||
-          strcmp(l, "") != 0) {
+      if (r.code != 1 || !strstr(r.err, verb_error_prefix(verbs[v])) || !strstr(r.err, "cannot write 'full/") ||
+          !strstr(r.err, "': No space left on device") || strcmp(l, "") != 0) {
         fprintf(stderr, "[%s%s] exit %d, tmpfs holds '%s'\n%s\n", verbs[v], named ? ", named" : "",
                 r.code, l, r.err);
         bad = 1;
@@ -781,63 +786,104 @@ static int wait_progress(pid_t pid, long long min_r, long long min_w) {
   return -1;
 }
 
-/* Is the listing exactly ".out.jsonl.XXXXXX.tmp in.fifo"? */
-static int is_named_temp_and_fifo(const char *l) {
-  static const char pre[] = ".out.jsonl.", post[] = ".tmp in.fifo";
-  size_t n = strlen(l);
-  return n == strlen(pre) + 6 + strlen(post) && !strncmp(l, pre, strlen(pre)) &&
-         !strcmp(l + n - strlen(post), post);
+/* Is the listing l exactly the names of base plus, for each of outs[0..n),
+ * one hidden temporary ".OUT.XXXXXX.tmp"? */
+static int is_base_and_temps(const char *l, const char *base, const char *const *outs, size_t n) {
+  char lb[4096], bb[4096];
+  snprintf(lb, sizeof lb, "%s", l);
+  snprintf(bb, sizeof bb, "%s", base);
+  int seen[8] = {0};
+  size_t n_base = 0, n_tok = 0;
+  for (char *sv = NULL, *t = strtok_r(bb, " ", &sv); t; t = strtok_r(NULL, " ", &sv)) n_base++;
+  for (char *sv = NULL, *t = strtok_r(lb, " ", &sv); t; t = strtok_r(NULL, " ", &sv)) {
+    n_tok++;
+    int ok = 0;
+    for (size_t i = 0; i < n && i < 8 && !ok; i++) {
+      size_t ol = strlen(outs[i]), tl = strlen(t);
+      if (!seen[i] && tl == ol + 12 && t[0] == '.' && !strncmp(t + 1, outs[i], ol) && t[ol + 1] == '.' &&
+          !strcmp(t + tl - 4, ".tmp"))
+        ok = seen[i] = 1;
+    }
+    if (!ok) { /* then it must be a name of base */
+      snprintf(bb, sizeof bb, " %s ", base);
+      char needle[300];
+      snprintf(needle, sizeof needle, " %s ", t);
+      if (!strstr(bb, needle)) return 0;
+    }
+  }
+  return n_tok == n_base + n;
 }
 
-/* Feed a FIFO input until the output has started, then kill with sig. */
-static void kill_mid_run(const char *verb_args, int sig, int named) {
+/* Run `doppel ARGS` until its output has started (min_w bytes written; with
+ * a FIFO input in.fifo, after 800 KB were fed to it and read), then kill it
+ * with sig. outs[0..n_outs) are the outputs: each has a temporary open,
+ * unnamed or (named) a hidden file, and none is left after the signal
+ * except, for SIGKILL under the named fallback, those hidden files. */
+static void kill_mid_run_outs(const char *verb_args, int sig, int named, const char *const *outs, size_t n_outs,
+                              int fifo_input, long long min_w) {
   char what[300];
   snprintf(what, sizeof what, "%s, signal %d, %s", verb_args, sig, named ? "named" : "unnamed");
   char fifo[400];
   snprintf(fifo, sizeof fifo, "%s", in_dir(g_work, "in.fifo"));
-  assert_int_equal(mkfifo(fifo, 0600), 0);
+  if (fifo_input) assert_int_equal(mkfifo(fifo, 0600), 0);
+  char base[4096];
+  listing(g_work, base, sizeof base);
   const char *env[] = {named ? "DOPPEL_NO_TMPFILE=1" : NULL, NULL};
   run r = start(verb_args, env, NULL);
-  int fd = open(fifo, O_WRONLY); /* blocks until doppel opens it */
-  assert_true(fd >= 0);
-  /* 800 KB of records: the output buffer (256 KiB) has been flushed at
-   * least once (sample keeps half: 400 KB) */
-  char rec[512];
+  int fd = -1;
   long long sent = 0;
-  for (long i = 0; sent < 800000; i++) {
-    int n = snprintf(rec, sizeof rec,
-                     "{\"user_id\":\"user-%ld@example.com\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\","
-                     "\"properties\":{\"note\":\"mail user-%ld@example.com\",\"ip\":\"10.0.%ld.%ld\"}}\n",
-                     i, i, (i / 256) % 256, i % 256);
-    assert_int_equal(write(fd, rec, (size_t)n), n);
-    sent += n;
+  if (fifo_input) {
+    fd = open(fifo, O_WRONLY); /* blocks until doppel opens it */
+    assert_true(fd >= 0);
+    /* 800 KB of records: the output buffer (256 KiB) has been flushed at
+     * least once (sample keeps half: 400 KB) */
+    char rec[512];
+    for (long i = 0; sent < 800000; i++) {
+      int n = snprintf(rec, sizeof rec,
+                       "{\"user_id\":\"user-%ld@example.com\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\","
+                       "\"properties\":{\"note\":\"mail user-%ld@example.com\",\"ip\":\"10.0.%ld.%ld\"}}\n",
+                       i, i, (i / 256) % 256, i % 256);
+      assert_int_equal(write(fd, rec, (size_t)n), n);
+      sent += n;
+    }
   }
-  assert_int_equal(wait_progress(r.pid, sent - 65536, 262144), 0);
+  if (wait_progress(r.pid, fifo_input ? sent - 65536 : 0, min_w) != 0) {
+    finish(&r);
+    fprintf(stderr, "[%s] ended before it could be killed (exit %d)\n%s\n", what, r.code, r.err);
+    fail();
+  }
   char l[4096];
   listing(g_work, l, sizeof l);
   if (named) {
-    assert_true(is_named_temp_and_fifo(l));
+    if (!is_base_and_temps(l, base, outs, n_outs)) fprintf(stderr, "[%s] holds '%s'\n", what, l);
+    assert_true(is_base_and_temps(l, base, outs, n_outs));
   } else {
-    assert_string_equal(l, "in.fifo"); /* the temporary has no name */
+    assert_string_equal(l, base); /* the temporaries have no name */
     assert_true(holds_unnamed(r.pid, g_work));
   }
   assert_int_equal(kill(r.pid, sig), 0);
   finish(&r);
-  close(fd);
+  if (fd >= 0) close(fd);
   if (r.sig != sig) fprintf(stderr, "[%s] ended with exit %d signal %d\n%s\n", what, r.code, r.sig, r.err);
   assert_int_equal(r.sig, sig);
   free(r.err);
   listing(g_work, l, sizeof l);
   if (named && sig == SIGKILL) {
-    /* the fallback's known limit: SIGKILL cannot be handled, the temporary stays */
-    assert_true(is_named_temp_and_fifo(l));
-    tu_rmdir(g_work);
-    assert_int_equal(mkdir(g_work, 0755), 0);
+    /* the fallback's known limit: SIGKILL cannot be handled, the temporaries stay */
+    assert_true(is_base_and_temps(l, base, outs, n_outs));
+    for (char *sv = NULL, *t = strtok_r(l, " ", &sv); t; t = strtok_r(NULL, " ", &sv))
+      if (t[0] == '.' && strlen(t) > 4 && !strcmp(t + strlen(t) - 4, ".tmp")) unlink(in_dir(g_work, t));
   } else {
-    if (strcmp(l, "in.fifo") != 0) fprintf(stderr, "[%s] left '%s'\n", what, l);
-    assert_string_equal(l, "in.fifo");
-    unlink(fifo);
+    if (strcmp(l, base) != 0) fprintf(stderr, "[%s] left '%s'\n", what, l);
+    assert_string_equal(l, base);
   }
+  if (fifo_input) unlink(fifo);
+}
+
+/* Feed a FIFO input until the output out.jsonl has started, then kill with sig. */
+static void kill_mid_run(const char *verb_args, int sig, int named) {
+  static const char *const outs[] = {"out.jsonl"};
+  kill_mid_run_outs(verb_args, sig, named, outs, 1, 1, 262144);
 }
 
 static void test_kill_fifo(void **state) {
@@ -850,6 +896,26 @@ static void test_kill_fifo(void **state) {
   for (size_t v = 0; v < 2; v++)
     for (size_t s = 0; s < 3; s++)
       for (int named = !g_unnamed; named < 2; named++) kill_mid_run(verbs[v], sigs[s], named);
+}
+
+/* profile reading a FIFO (its two outputs are open from the start, written
+ * at the end), and synth writing a large output: killed mid-run. */
+static void test_kill_profile_synth(void **state) {
+  (void)state;
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  static const char *const p_outs[] = {"p.json", "st.json"};
+  static const char *const s_outs[] = {"out.jsonl"};
+  static const char *const s_verbs[] = {
+      "synth nasa.json --users 20000 -o out.jsonl",
+      "synth nasa.json --users 20000 --order time -o out.jsonl", /* ~70 MB */
+  };
+  static const int sigs[] = {SIGKILL, SIGTERM, SIGINT};
+  for (size_t s = 0; s < 3; s++)
+    for (int named = !g_unnamed; named < 2; named++) {
+      kill_mid_run_outs("profile in.fifo -o p.json --state-out st.json", sigs[s], named, p_outs, 2, 1, 0);
+      /* 4 MB written: past the first 1 MiB pieces */
+      kill_mid_run_outs(s_verbs[s % 2], sigs[s], named, s_outs, 1, 0, 4 << 20);
+    }
 }
 
 /* Started under nohup (SIGHUP ignored), doppel keeps SIGHUP ignored: a
@@ -885,7 +951,7 @@ static void test_nohup(void **state) {
   free(out);
 }
 
-/* kill -9 while pseudonymizing a ~64 MB file, after 16 MB were read. */
+/* kill -9 while pseudonymizing or profiling a ~64 MB file, after 16 MB were read. */
 static void test_kill_large_file(void **state) {
   (void)state;
   if (!g_unnamed) {
@@ -904,22 +970,27 @@ static void test_kill_large_file(void **state) {
   free(block);
   char sha0[65], sha1[65];
   file_sha256(in_dir(g_work, "big.jsonl"), sha0);
-  run r = start("pseudonymize big.jsonl -o out.jsonl --key {KEY}", NULL, NULL);
-  if (wait_progress(r.pid, 16 << 20, 262144) != 0) {
+  /* pseudonymize (output under way), profile (outputs open, written at the end) */
+  static const char *const verbs[] = {"pseudonymize big.jsonl -o out.jsonl --key {KEY}",
+                                      "profile big.jsonl -o p.json --state-out st.json"};
+  for (int v = 0; v < 2; v++) {
+    run r = start(verbs[v], NULL, NULL);
+    if (wait_progress(r.pid, 16 << 20, v == 0 ? 262144 : 0) != 0) {
+      finish(&r);
+      fprintf(stderr, "[%s] finished before it could be killed (exit %d)\n", verbs[v], r.code);
+      fail();
+    }
+    assert_true(holds_unnamed(r.pid, g_work));
+    assert_int_equal(kill(r.pid, SIGKILL), 0);
     finish(&r);
-    fprintf(stderr, "pseudonymize finished before it could be killed (exit %d)\n", r.code);
-    fail();
+    assert_int_equal(r.sig, SIGKILL);
+    free(r.err);
+    char l[4096];
+    listing(g_work, l, sizeof l);
+    assert_string_equal(l, "big.jsonl");
+    file_sha256(in_dir(g_work, "big.jsonl"), sha1);
+    assert_string_equal(sha0, sha1);
   }
-  assert_true(holds_unnamed(r.pid, g_work));
-  assert_int_equal(kill(r.pid, SIGKILL), 0);
-  finish(&r);
-  assert_int_equal(r.sig, SIGKILL);
-  free(r.err);
-  char l[4096];
-  listing(g_work, l, sizeof l);
-  assert_string_equal(l, "big.jsonl");
-  file_sha256(in_dir(g_work, "big.jsonl"), sha1);
-  assert_string_equal(sha0, sha1);
 }
 
 /* sample --users-n from stdin: the stdin copy in $TMPDIR does not outlive a
@@ -1215,6 +1286,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_write_fault_stdin_copy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_full_tmpfs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_fifo, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_kill_profile_synth, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_large_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nohup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_stdin_copy, setup, teardown),
