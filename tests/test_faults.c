@@ -184,11 +184,11 @@ static size_t split_args(char *s, char **argv, size_t max) {
   return n;
 }
 
-/* Start `doppel ARGS` in g_work with the extra environment env ("K=V"
+/* Start `doppel ARGS` in cwd with the extra environment env ("K=V"
  * strings, NULL-terminated; may be NULL), stdin from stdin_path (NULL:
- * /dev/null), stdout to /dev/null and stderr to a file in g_logs. {KEY}
- * in args is the test key. The child gets 120 s before SIGALRM. */
-static run start_in(const char *cwd, const char *err_path, const char *args,
+ * /dev/null), stdout to out_path (NULL: /dev/null) and stderr to err_path.
+ * {KEY} in args is the test key. The child gets 120 s before SIGALRM. */
+static run start_in(const char *cwd, const char *err_path, const char *out_path, const char *args,
                     const char *const *env, const char *stdin_path) {
   char buf[2048];
   char key_sub[2048];
@@ -209,7 +209,7 @@ static run start_in(const char *cwd, const char *err_path, const char *args,
   if (pid == 0) {
     if (chdir(cwd) != 0) _exit(126);
     int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
-    int out = open("/dev/null", O_WRONLY);
+    int out = out_path ? open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open("/dev/null", O_WRONLY);
     int er = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0 || er < 0) _exit(126);
     dup2(in, 0);
@@ -231,7 +231,7 @@ static run start_in(const char *cwd, const char *err_path, const char *args,
 }
 
 static run start(const char *args, const char *const *env, const char *stdin_path) {
-  return start_in(g_work, in_dir(g_logs, "stderr"), args, env, stdin_path);
+  return start_in(g_work, in_dir(g_logs, "stderr"), NULL, args, env, stdin_path);
 }
 
 /* Fill r from the wait status st and the captured stderr in err_path. */
@@ -285,6 +285,8 @@ typedef struct verb_case {
   const char *args; /* with OUT for the output name */
   const char *out;  /* output name */
   int full;         /* every fault with every kind of temporary and target */
+  const char *out2; /* another output of the same run (never pre-existing), or NULL */
+  const char *private_out; /* an output that must get mode 0600 (a state), or NULL */
 } verb_case;
 
 /* args with OUT replaced by out */
@@ -296,6 +298,29 @@ static const char *with_out(const char *args, const char *out) {
   return b;
 }
 
+/* The names in dir with the SHA-256 of each regular file, sorted:
+ * "name:sha name ...", so any change to any input shows. */
+static void snapshot(const char *dir, char *out, size_t size) {
+  char names[4096];
+  listing(dir, names, sizeof names);
+  size_t o = 0;
+  out[0] = '\0';
+  for (char *save = NULL, *t = strtok_r(names, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+    struct stat st;
+    char sha[65] = "";
+    if (lstat(in_dir(dir, t), &st) == 0 && S_ISREG(st.st_mode)) file_sha256(in_dir(dir, t), sha);
+    o += (size_t)snprintf(out + o, o < size ? size - o : 0, "%s%s%s%s", o ? " " : "", t, *sha ? ":" : "", sha);
+  }
+  assert_true(o < size);
+}
+
+/* The message prefix of the verb that args run: "doppel VERB: error: ". */
+static const char *verb_error_prefix(const char *args) {
+  static char b[64];
+  snprintf(b, sizeof b, "doppel %.*s: error: ", (int)strcspn(args, " "), args);
+  return b;
+}
+
 typedef struct fault {
   const char *name;
   const char *env[3]; /* shim variables */
@@ -303,10 +328,10 @@ typedef struct fault {
 } fault;
 
 /* Run one verb with one fault, with or without an existing target and the
- * named fallback, and check the aftermath. */
+ * named fallback, and check the aftermath against snap (snapshot() of
+ * g_work before). */
 static void check_write_fault(const verb_case *vc, const fault *ft, const char *err_name,
-                              const char *err_text, int named, int existing,
-                              const char *in_listing, const char *in_sha, const char *input) {
+                              const char *err_text, int named, int existing, const char *snap) {
   char what[300];
   snprintf(what, sizeof what, "%s, %s, %s, %s%s", vc->name, ft->name, err_name,
            named ? "named temporary" : "unnamed temporary", existing ? ", existing target" : "");
@@ -340,13 +365,15 @@ static void check_write_fault(const verb_case *vc, const fault *ft, const char *
     fprintf(stderr, "[%s] exit %d, expected 1\n", what, r.code);
     bad = 1;
   }
-  char verb_prefix[64];
-  snprintf(verb_prefix, sizeof verb_prefix, "doppel %s: error: ",
-           strncmp(vc->args, "keygen", 6) == 0 ? "keygen" : strncmp(vc->args, "sample", 6) == 0 ? "sample" : "pseudonymize");
-  char quoted[300];
+  /* the message names the file (either output of a run with two) */
+  const char *verb_prefix = verb_error_prefix(vc->args);
+  char quoted[300], quoted2[300];
   snprintf(quoted, sizeof quoted, "'%s'", out);
-  if (!strstr(r.err, verb_prefix) || !strstr(r.err, quoted) || !contains_ci(r.err, err_text)) {
-    fprintf(stderr, "[%s] message lacks '%s', %s or '%s'\n", what, verb_prefix, quoted, err_text);
+  snprintf(quoted2, sizeof quoted2, "'%s'", vc->out2 ? vc->out2 : out);
+  if (!strstr(r.err, verb_prefix) || !(strstr(r.err, quoted) || strstr(r.err, quoted2)) ||
+      !contains_ci(r.err, err_text)) {
+    fprintf(stderr, "[%s] message lacks '%s', %s%s%s or '%s'\n", what, verb_prefix, quoted,
+            vc->out2 ? " / " : "", vc->out2 ? quoted2 : "", err_text);
     bad = 1;
   }
   if (existing) {
@@ -359,16 +386,11 @@ static void check_write_fault(const verb_case *vc, const fault *ft, const char *
     free(d);
     unlink(in_dir(g_work, out));
   }
-  char now[4096];
-  listing(g_work, now, sizeof now);
-  if (strcmp(now, in_listing) != 0) {
-    fprintf(stderr, "[%s] directory holds '%s', expected '%s'\n", what, now, in_listing);
-    bad = 1;
-  }
-  char sha[65];
-  file_sha256(in_dir(g_work, input), sha);
-  if (strcmp(sha, in_sha) != 0) {
-    fprintf(stderr, "[%s] the input changed\n", what);
+  /* nothing new (no output, no temporary), every input unchanged */
+  char now[8192];
+  snapshot(g_work, now, sizeof now);
+  if (strcmp(now, snap) != 0) {
+    fprintf(stderr, "[%s] directory holds '%s', expected '%s'\n", what, now, snap);
     bad = 1;
   }
   if (bad) fprintf(stderr, "--- stderr:\n%s\n", r.err);
@@ -376,10 +398,46 @@ static void check_write_fault(const verb_case *vc, const fault *ft, const char *
   assert_int_equal(bad, 0);
 }
 
-static void write_faults_for(const verb_case *vcs, size_t n_vc, const char *input) {
-  char in_listing[4096], in_sha[65];
-  listing(g_work, in_listing, sizeof in_listing);
-  file_sha256(in_dir(g_work, input), in_sha);
+/* A clean run of vc under the shim (no fault chosen) works; returns the
+ * bytes it wrote (all outputs) and removes them. With existing, the output
+ * replaces an old file of mode 0644. An output that must be private gets
+ * mode 0600 either way. */
+static long long clean_run(const verb_case *vc, int existing) {
+  if (existing) {
+    assert_int_equal(tu_write_file(in_dir(g_work, vc->out), "old\n", 4), 0);
+    assert_int_equal(chmod(in_dir(g_work, vc->out), 0644), 0);
+  }
+  char preload[600];
+  snprintf(preload, sizeof preload, "LD_PRELOAD=%s", DOPPEL_FAILWRITE_PATH);
+  const char *env0[] = {preload, asan_env(), NULL};
+  run r = run_doppel(with_out(vc->args, vc->out), env0, NULL);
+  assert_clean_exit(&r, vc->name);
+  if (r.code != 0) fprintf(stderr, "[%s] clean run: exit %d\n%s\n", vc->name, r.code, r.err);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  long long bytes = 0;
+  const char *outs[2] = {in_dir(g_work, vc->out), vc->out2 ? in_dir(g_work, vc->out2) : NULL};
+  for (int i = 0; i < 2 && outs[i]; i++) {
+    struct stat st;
+    assert_int_equal(stat(outs[i], &st), 0);
+    bytes += st.st_size;
+    if (existing && i == 0) assert_true(st.st_size != 4);
+  }
+  if (vc->private_out) {
+    struct stat st;
+    assert_int_equal(stat(in_dir(g_work, vc->private_out), &st), 0);
+    if ((st.st_mode & 0777) != 0600)
+      fprintf(stderr, "[%s%s] %s has mode %03o, expected 0600\n", vc->name, existing ? ", existing target" : "",
+              vc->private_out, (unsigned)(st.st_mode & 0777));
+    assert_int_equal(st.st_mode & 0777, 0600);
+  }
+  for (int i = 0; i < 2 && outs[i]; i++) unlink(outs[i]);
+  return bytes;
+}
+
+static void write_faults_for(const verb_case *vcs, size_t n_vc) {
+  char snap[8192];
+  snapshot(g_work, snap, sizeof snap);
   static const fault faults[] = {
       {"first write", {"FAULT_WRITE_CALL=1", NULL, NULL}, 0},       /* nothing written */
       {"after 1 byte", {"FAULT_WRITE_AFTER=1", NULL, NULL}, 0},       /* a short write, then none */
@@ -394,24 +452,14 @@ static void write_faults_for(const verb_case *vcs, size_t n_vc, const char *inpu
   int k = 0, picked = 0, runs = 0;
   for (size_t v = 0; v < n_vc; v++) {
     /* a clean run under the shim (no fault chosen) works and gives the output size */
-    char preload[600];
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", DOPPEL_FAILWRITE_PATH);
-    const char *env0[] = {preload, asan_env(), NULL};
-    run r = run_doppel(with_out(vcs[v].args, vcs[v].out), env0, NULL);
-    assert_clean_exit(&r, vcs[v].name);
-    if (r.code != 0) fprintf(stderr, "[%s] clean run: exit %d\n%s\n", vcs[v].name, r.code, r.err);
-    assert_int_equal(r.code, 0);
-    free(r.err);
-    struct stat st;
-    assert_int_equal(stat(in_dir(g_work, vcs[v].out), &st), 0);
+    long long size = clean_run(&vcs[v], 0);
+    if (vcs[v].private_out) clean_run(&vcs[v], 1); /* replacing a file of mode 0644 */
     int is_keygen = strncmp(vcs[v].args, "keygen", 6) == 0;
     /* the verbs tested in full fail mid-run too: outputs over 2 buffers */
-    int big = st.st_size > 300000 + 4096;
+    int big = size > 300000 + 4096;
     if (vcs[v].full && !is_keygen && !big)
-      fprintf(stderr, "[%s] output of %lld bytes: too small for the byte-offset faults\n", vcs[v].name,
-              (long long)st.st_size);
+      fprintf(stderr, "[%s] output of %lld bytes: too small for the byte-offset faults\n", vcs[v].name, size);
     assert_true(is_keygen || big || !vcs[v].full);
-    unlink(in_dir(g_work, vcs[v].out));
     for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
       if (!big && strstr(faults[f].name, "bytes")) continue; /* a key file: 65 bytes */
       if (is_keygen && strstr(faults[f].name, "rename"))
@@ -429,8 +477,7 @@ static void write_faults_for(const verb_case *vcs, size_t n_vc, const char *inpu
           if (!strcmp(faults[f].name, "link") && named && !is_keygen) continue;
           /* the other verbs share the output code: every other combination */
           if (!vcs[v].full && picked++ % 2) continue;
-          check_write_fault(&vcs[v], &faults[f], e[0], e[1], named, existing, in_listing, in_sha,
-                            input);
+          check_write_fault(&vcs[v], &faults[f], e[0], e[1], named, existing, snap);
           runs++;
         }
       }
@@ -445,13 +492,13 @@ static void test_write_faults_jsonl(void **state) {
   copy_file(g_key, in_dir(g_work, "test.key"));
   chmod(in_dir(g_work, "test.key"), 0600);
   static const verb_case vcs[] = {
-      {"pseudonymize", "pseudonymize in.jsonl -o OUT --key test.key", "out.jsonl", 1},
-      {"sample --users", "sample in.jsonl -o OUT --key test.key --users 0.5", "out.jsonl", 0},
-      {"sample --users-n", "sample in.jsonl -o OUT --key test.key --users-n 600", "out.jsonl", 0},
-      {"sample --events-n", "sample in.jsonl -o OUT --key test.key --events-n 1000 --raw", "out.jsonl", 0},
-      {"keygen", "keygen -o OUT", "new.key", 1},
+      {"pseudonymize", "pseudonymize in.jsonl -o OUT --key test.key", "out.jsonl", 1, NULL, NULL},
+      {"sample --users", "sample in.jsonl -o OUT --key test.key --users 0.5", "out.jsonl", 0, NULL, NULL},
+      {"sample --users-n", "sample in.jsonl -o OUT --key test.key --users-n 600", "out.jsonl", 0, NULL, NULL},
+      {"sample --events-n", "sample in.jsonl -o OUT --key test.key --events-n 1000 --raw", "out.jsonl", 0, NULL, NULL},
+      {"keygen", "keygen -o OUT", "new.key", 1, NULL, NULL},
   };
-  write_faults_for(vcs, sizeof vcs / sizeof vcs[0], "in.jsonl");
+  write_faults_for(vcs, sizeof vcs / sizeof vcs[0]);
 }
 
 static void test_write_faults_csv(void **state) {
@@ -460,10 +507,123 @@ static void test_write_faults_csv(void **state) {
   copy_file(g_key, in_dir(g_work, "test.key"));
   chmod(in_dir(g_work, "test.key"), 0600);
   static const verb_case vcs[] = {
-      {"pseudonymize csv", "pseudonymize in.csv -o OUT --key test.key", "out.csv", 0},
-      {"sample csv", "sample in.csv -o OUT --key test.key --users 0.9", "out.csv", 0},
+      {"pseudonymize csv", "pseudonymize in.csv -o OUT --key test.key", "out.csv", 0, NULL, NULL},
+      {"sample csv", "sample in.csv -o OUT --key test.key --users 0.9", "out.csv", 0, NULL, NULL},
   };
-  write_faults_for(vcs, sizeof vcs / sizeof vcs[0], "in.csv");
+  write_faults_for(vcs, sizeof vcs / sizeof vcs[0]);
+}
+
+/* profile (with and without the state, which must keep mode 0600) and
+ * merge: the profile is written at the end, the state is the large one */
+static void test_write_faults_profile(void **state) {
+  (void)state;
+  gen_jsonl(in_dir(g_work, "in.jsonl"), 1600); /* profile ~37 KB, state ~670 KB */
+  gen_jsonl(in_dir(g_work, "in2.jsonl"), 400);
+  run r = run_doppel("profile in.jsonl --state-out s1.json -q", NULL, NULL);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  r = run_doppel("profile in2.jsonl --state-out s2.json -q", NULL, NULL);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  static const verb_case vcs[] = {
+      {"profile", "profile in.jsonl -o OUT", "p.json", 0, NULL, NULL},
+      {"profile --state-out", "profile in.jsonl -o OUT --state-out st.json", "p.json", 1, "st.json", "st.json"},
+      {"profile --state-out, the state replaced", "profile in.jsonl -o p.json --state-out OUT", "st.json", 1,
+       "p.json", "st.json"},
+      {"profile --state-out only", "profile in.jsonl --state-out OUT", "st.json", 0, NULL, "st.json"},
+      {"merge", "merge s1.json s2.json -o OUT", "m.json", 0, NULL, NULL},
+      {"merge --state-out", "merge s1.json s2.json -o OUT --state-out ms.json", "m.json", 0, "ms.json", "ms.json"},
+  };
+  write_faults_for(vcs, sizeof vcs / sizeof vcs[0]);
+}
+
+/* synth from a ready profile in every format and order: a few hundred
+ * users give an output of some MB, written in 1 MiB pieces */
+static void test_write_faults_synth(void **state) {
+  (void)state;
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  static const verb_case vcs[] = {
+      {"synth", "synth nasa.json --users 300 -o OUT", "out.jsonl", 1, NULL, NULL},
+      {"synth csv", "synth nasa.json --users 300 -o OUT", "out.csv", 0, NULL, NULL},
+      {"synth sql", "synth nasa.json --users 300 --format sql -o OUT", "out.txt", 0, NULL, NULL},
+      {"synth --order time", "synth nasa.json --users 300 --order time -o OUT", "out.jsonl", 0, NULL, NULL},
+  };
+  write_faults_for(vcs, sizeof vcs / sizeof vcs[0]);
+}
+
+/* report (HTML, Markdown) of a profile; the HTML scorecard of compare (a
+ * real and a synthetic dataset) */
+static void test_write_faults_report(void **state) {
+  (void)state;
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/profiles/report.profile.json", in_dir(g_work, "p.json"));
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/events/report.jsonl", in_dir(g_work, "a.jsonl"));
+  run r = run_doppel("synth p.json --users 40 -o b.jsonl -q", NULL, NULL);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  static const verb_case vcs[] = {
+      {"report", "report p.json -o OUT", "r.html", 0, NULL, NULL},
+      {"report --format md", "report p.json -o OUT --format md", "r.txt", 0, NULL, NULL},
+      {"compare --html", "compare a.jsonl b.jsonl --html OUT -q", "c.html", 0, NULL, NULL},
+      {"compare --json --html", "compare a.jsonl b.jsonl --json --html OUT", "c.html", 0, NULL, NULL},
+  };
+  write_faults_for(vcs, sizeof vcs / sizeof vcs[0]);
+}
+
+/* Every verb that can write to stdout, with stdout on /dev/full (ENOSPC
+ * on every write; the shim cannot reach stdio's own writes): exit 1 with the
+ * message, and a file output of the same run is not left behind either. */
+static void test_stdout_full(void **state) {
+  (void)state;
+  gen_jsonl(in_dir(g_work, "in.jsonl"), 1600);
+  copy_file(g_key, in_dir(g_work, "test.key"));
+  chmod(in_dir(g_work, "test.key"), 0600);
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/profiles/report.profile.json", in_dir(g_work, "p.json"));
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/events/report.jsonl", in_dir(g_work, "a.jsonl"));
+  run r = run_doppel("profile in.jsonl --state-out s1.json -q", NULL, NULL);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  r = run_doppel("synth p.json --users 40 -o b.jsonl -q", NULL, NULL);
+  assert_int_equal(r.code, 0);
+  free(r.err);
+  static const char *const cases[] = {
+      "pseudonymize in.jsonl -o - --key test.key",
+      "sample in.jsonl -o - --key test.key --users 0.5",
+      "profile in.jsonl -o -",
+      "profile in.jsonl -o - --state-out st.json",
+      "profile in.jsonl -o out.json --state-out -",
+      "merge s1.json -o -",
+      "merge s1.json -o out.json --state-out -",
+      "synth nasa.json --users 50 -o -",
+      "report p.json -o -",
+      "report p.json -o - --format md",
+      "compare a.jsonl b.jsonl",
+      "compare a.jsonl b.jsonl --json",
+      "compare a.jsonl b.jsonl --json --html c.html",
+  };
+  char snap[8192];
+  snapshot(g_work, snap, sizeof snap);
+  int bad = 0;
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (int named = !g_unnamed; named < 2; named++) {
+      const char *env[] = {named ? "DOPPEL_NO_TMPFILE=1" : NULL, NULL};
+      run rf = start_in(g_work, in_dir(g_logs, "stderr"), "/dev/full", cases[c], env, NULL);
+      finish(&rf);
+      assert_clean_exit(&rf, cases[c]);
+      char now[8192];
+      snapshot(g_work, now, sizeof now);
+      if (rf.code != 1 || !strstr(rf.err, verb_error_prefix(cases[c])) || !strstr(rf.err, "stdout") ||
+          !strstr(rf.err, "No space left on device") || strcmp(now, snap) != 0) {
+        fprintf(stderr, "[%s%s] exit %d, directory holds '%s', expected '%s'\n%s\n", cases[c],
+                named ? ", named" : "", rf.code, now, snap, rf.err);
+        bad = 1;
+        char cmd[1200]; /* go on from a clean directory */
+        snprintf(cmd, sizeof cmd, "cd '%s' && rm -f out.json st.json c.html", g_work);
+        assert_int_equal(system(cmd), 0);
+      }
+      free(rf.err);
+    }
+  assert_int_equal(bad, 0);
 }
 
 /* sample --users-n from stdin copies stdin to $TMPDIR: a failing write
@@ -507,23 +667,28 @@ static void test_full_tmpfs(void **state) {
     skip();
   }
   gen_jsonl(in_dir(g_work, "in.jsonl"), 4000);
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  copy_file(DOPPEL_SOURCE_DIR "/fixtures/profiles/report.profile.json", in_dir(g_work, "p.json"));
   char sha0[65], sha1[65];
   file_sha256(in_dir(g_work, "in.jsonl"), sha0);
   static const char *const verbs[] = {
       "pseudonymize in.jsonl -o full/out.jsonl --key {KEY}",
       "sample in.jsonl -o full/out.jsonl --key {KEY} --users 0.5",
       "sample in.jsonl -o full/out.jsonl --key {KEY} --events-n 3000",
+      "profile in.jsonl -o full/p.json --state-out full/st.json",
+      "synth nasa.json --users 300 -o full/out.jsonl",
+      "report p.json -o full/r.html",
   };
   int bad = 0;
-  for (size_t v = 0; v < 3; v++)
+  for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++)
     for (int named = 0; named < 2; named++) {
       const char *env[] = {named ? "DOPPEL_NO_TMPFILE=1" : NULL, NULL};
       run r = run_doppel(verbs[v], env, NULL);
       assert_clean_exit(&r, verbs[v]);
       char l[4096];
       listing(mnt, l, sizeof l);
-      if (r.code != 1 || !strstr(r.err, "cannot write 'full/out.jsonl': No space left on device") ||
-          strcmp(l, "") != 0) {
+      if (r.code != 1 || !strstr(r.err, verb_error_prefix(verbs[v])) || !strstr(r.err, "cannot write 'full/") ||
+          !strstr(r.err, "': No space left on device") || strcmp(l, "") != 0) {
         fprintf(stderr, "[%s%s] exit %d, tmpfs holds '%s'\n%s\n", verbs[v], named ? ", named" : "",
                 r.code, l, r.err);
         bad = 1;
@@ -621,63 +786,104 @@ static int wait_progress(pid_t pid, long long min_r, long long min_w) {
   return -1;
 }
 
-/* Is the listing exactly ".out.jsonl.XXXXXX.tmp in.fifo"? */
-static int is_named_temp_and_fifo(const char *l) {
-  static const char pre[] = ".out.jsonl.", post[] = ".tmp in.fifo";
-  size_t n = strlen(l);
-  return n == strlen(pre) + 6 + strlen(post) && !strncmp(l, pre, strlen(pre)) &&
-         !strcmp(l + n - strlen(post), post);
+/* Is the listing l exactly the names of base plus, for each of outs[0..n),
+ * one hidden temporary ".OUT.XXXXXX.tmp"? */
+static int is_base_and_temps(const char *l, const char *base, const char *const *outs, size_t n) {
+  char lb[4096], bb[4096];
+  snprintf(lb, sizeof lb, "%s", l);
+  snprintf(bb, sizeof bb, "%s", base);
+  int seen[8] = {0};
+  size_t n_base = 0, n_tok = 0;
+  for (char *sv = NULL, *t = strtok_r(bb, " ", &sv); t; t = strtok_r(NULL, " ", &sv)) n_base++;
+  for (char *sv = NULL, *t = strtok_r(lb, " ", &sv); t; t = strtok_r(NULL, " ", &sv)) {
+    n_tok++;
+    int ok = 0;
+    for (size_t i = 0; i < n && i < 8 && !ok; i++) {
+      size_t ol = strlen(outs[i]), tl = strlen(t);
+      if (!seen[i] && tl == ol + 12 && t[0] == '.' && !strncmp(t + 1, outs[i], ol) && t[ol + 1] == '.' &&
+          !strcmp(t + tl - 4, ".tmp"))
+        ok = seen[i] = 1;
+    }
+    if (!ok) { /* then it must be a name of base */
+      snprintf(bb, sizeof bb, " %s ", base);
+      char needle[300];
+      snprintf(needle, sizeof needle, " %s ", t);
+      if (!strstr(bb, needle)) return 0;
+    }
+  }
+  return n_tok == n_base + n;
 }
 
-/* Feed a FIFO input until the output has started, then kill with sig. */
-static void kill_mid_run(const char *verb_args, int sig, int named) {
+/* Run `doppel ARGS` until its output has started (min_w bytes written; with
+ * a FIFO input in.fifo, after 800 KB were fed to it and read), then kill it
+ * with sig. outs[0..n_outs) are the outputs: each has a temporary open,
+ * unnamed or (named) a hidden file, and none is left after the signal
+ * except, for SIGKILL under the named fallback, those hidden files. */
+static void kill_mid_run_outs(const char *verb_args, int sig, int named, const char *const *outs, size_t n_outs,
+                              int fifo_input, long long min_w) {
   char what[300];
   snprintf(what, sizeof what, "%s, signal %d, %s", verb_args, sig, named ? "named" : "unnamed");
   char fifo[400];
   snprintf(fifo, sizeof fifo, "%s", in_dir(g_work, "in.fifo"));
-  assert_int_equal(mkfifo(fifo, 0600), 0);
+  if (fifo_input) assert_int_equal(mkfifo(fifo, 0600), 0);
+  char base[4096];
+  listing(g_work, base, sizeof base);
   const char *env[] = {named ? "DOPPEL_NO_TMPFILE=1" : NULL, NULL};
   run r = start(verb_args, env, NULL);
-  int fd = open(fifo, O_WRONLY); /* blocks until doppel opens it */
-  assert_true(fd >= 0);
-  /* 800 KB of records: the output buffer (256 KiB) has been flushed at
-   * least once (sample keeps half: 400 KB) */
-  char rec[512];
+  int fd = -1;
   long long sent = 0;
-  for (long i = 0; sent < 800000; i++) {
-    int n = snprintf(rec, sizeof rec,
-                     "{\"user_id\":\"user-%ld@example.com\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\","
-                     "\"properties\":{\"note\":\"mail user-%ld@example.com\",\"ip\":\"10.0.%ld.%ld\"}}\n",
-                     i, i, (i / 256) % 256, i % 256);
-    assert_int_equal(write(fd, rec, (size_t)n), n);
-    sent += n;
+  if (fifo_input) {
+    fd = open(fifo, O_WRONLY); /* blocks until doppel opens it */
+    assert_true(fd >= 0);
+    /* 800 KB of records: the output buffer (256 KiB) has been flushed at
+     * least once (sample keeps half: 400 KB) */
+    char rec[512];
+    for (long i = 0; sent < 800000; i++) {
+      int n = snprintf(rec, sizeof rec,
+                       "{\"user_id\":\"user-%ld@example.com\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\","
+                       "\"properties\":{\"note\":\"mail user-%ld@example.com\",\"ip\":\"10.0.%ld.%ld\"}}\n",
+                       i, i, (i / 256) % 256, i % 256);
+      assert_int_equal(write(fd, rec, (size_t)n), n);
+      sent += n;
+    }
   }
-  assert_int_equal(wait_progress(r.pid, sent - 65536, 262144), 0);
+  if (wait_progress(r.pid, fifo_input ? sent - 65536 : 0, min_w) != 0) {
+    finish(&r);
+    fprintf(stderr, "[%s] ended before it could be killed (exit %d)\n%s\n", what, r.code, r.err);
+    fail();
+  }
   char l[4096];
   listing(g_work, l, sizeof l);
   if (named) {
-    assert_true(is_named_temp_and_fifo(l));
+    if (!is_base_and_temps(l, base, outs, n_outs)) fprintf(stderr, "[%s] holds '%s'\n", what, l);
+    assert_true(is_base_and_temps(l, base, outs, n_outs));
   } else {
-    assert_string_equal(l, "in.fifo"); /* the temporary has no name */
+    assert_string_equal(l, base); /* the temporaries have no name */
     assert_true(holds_unnamed(r.pid, g_work));
   }
   assert_int_equal(kill(r.pid, sig), 0);
   finish(&r);
-  close(fd);
+  if (fd >= 0) close(fd);
   if (r.sig != sig) fprintf(stderr, "[%s] ended with exit %d signal %d\n%s\n", what, r.code, r.sig, r.err);
   assert_int_equal(r.sig, sig);
   free(r.err);
   listing(g_work, l, sizeof l);
   if (named && sig == SIGKILL) {
-    /* the fallback's known limit: SIGKILL cannot be handled, the temporary stays */
-    assert_true(is_named_temp_and_fifo(l));
-    tu_rmdir(g_work);
-    assert_int_equal(mkdir(g_work, 0755), 0);
+    /* the fallback's known limit: SIGKILL cannot be handled, the temporaries stay */
+    assert_true(is_base_and_temps(l, base, outs, n_outs));
+    for (char *sv = NULL, *t = strtok_r(l, " ", &sv); t; t = strtok_r(NULL, " ", &sv))
+      if (t[0] == '.' && strlen(t) > 4 && !strcmp(t + strlen(t) - 4, ".tmp")) unlink(in_dir(g_work, t));
   } else {
-    if (strcmp(l, "in.fifo") != 0) fprintf(stderr, "[%s] left '%s'\n", what, l);
-    assert_string_equal(l, "in.fifo");
-    unlink(fifo);
+    if (strcmp(l, base) != 0) fprintf(stderr, "[%s] left '%s'\n", what, l);
+    assert_string_equal(l, base);
   }
+  if (fifo_input) unlink(fifo);
+}
+
+/* Feed a FIFO input until the output out.jsonl has started, then kill with sig. */
+static void kill_mid_run(const char *verb_args, int sig, int named) {
+  static const char *const outs[] = {"out.jsonl"};
+  kill_mid_run_outs(verb_args, sig, named, outs, 1, 1, 262144);
 }
 
 static void test_kill_fifo(void **state) {
@@ -690,6 +896,26 @@ static void test_kill_fifo(void **state) {
   for (size_t v = 0; v < 2; v++)
     for (size_t s = 0; s < 3; s++)
       for (int named = !g_unnamed; named < 2; named++) kill_mid_run(verbs[v], sigs[s], named);
+}
+
+/* profile reading a FIFO (its two outputs are open from the start, written
+ * at the end), and synth writing a large output: killed mid-run. */
+static void test_kill_profile_synth(void **state) {
+  (void)state;
+  copy_file(DOPPEL_SOURCE_DIR "/profiles/nasa-http.json", in_dir(g_work, "nasa.json"));
+  static const char *const p_outs[] = {"p.json", "st.json"};
+  static const char *const s_outs[] = {"out.jsonl"};
+  static const char *const s_verbs[] = {
+      "synth nasa.json --users 20000 -o out.jsonl",
+      "synth nasa.json --users 20000 --order time -o out.jsonl", /* ~70 MB */
+  };
+  static const int sigs[] = {SIGKILL, SIGTERM, SIGINT};
+  for (size_t s = 0; s < 3; s++)
+    for (int named = !g_unnamed; named < 2; named++) {
+      kill_mid_run_outs("profile in.fifo -o p.json --state-out st.json", sigs[s], named, p_outs, 2, 1, 0);
+      /* 4 MB written: past the first 1 MiB pieces */
+      kill_mid_run_outs(s_verbs[s % 2], sigs[s], named, s_outs, 1, 0, 4 << 20);
+    }
 }
 
 /* Started under nohup (SIGHUP ignored), doppel keeps SIGHUP ignored: a
@@ -725,7 +951,7 @@ static void test_nohup(void **state) {
   free(out);
 }
 
-/* kill -9 while pseudonymizing a ~64 MB file, after 16 MB were read. */
+/* kill -9 while pseudonymizing or profiling a ~64 MB file, after 16 MB were read. */
 static void test_kill_large_file(void **state) {
   (void)state;
   if (!g_unnamed) {
@@ -744,22 +970,27 @@ static void test_kill_large_file(void **state) {
   free(block);
   char sha0[65], sha1[65];
   file_sha256(in_dir(g_work, "big.jsonl"), sha0);
-  run r = start("pseudonymize big.jsonl -o out.jsonl --key {KEY}", NULL, NULL);
-  if (wait_progress(r.pid, 16 << 20, 262144) != 0) {
+  /* pseudonymize (output under way), profile (outputs open, written at the end) */
+  static const char *const verbs[] = {"pseudonymize big.jsonl -o out.jsonl --key {KEY}",
+                                      "profile big.jsonl -o p.json --state-out st.json"};
+  for (int v = 0; v < 2; v++) {
+    run r = start(verbs[v], NULL, NULL);
+    if (wait_progress(r.pid, 16 << 20, v == 0 ? 262144 : 0) != 0) {
+      finish(&r);
+      fprintf(stderr, "[%s] finished before it could be killed (exit %d)\n", verbs[v], r.code);
+      fail();
+    }
+    assert_true(holds_unnamed(r.pid, g_work));
+    assert_int_equal(kill(r.pid, SIGKILL), 0);
     finish(&r);
-    fprintf(stderr, "pseudonymize finished before it could be killed (exit %d)\n", r.code);
-    fail();
+    assert_int_equal(r.sig, SIGKILL);
+    free(r.err);
+    char l[4096];
+    listing(g_work, l, sizeof l);
+    assert_string_equal(l, "big.jsonl");
+    file_sha256(in_dir(g_work, "big.jsonl"), sha1);
+    assert_string_equal(sha0, sha1);
   }
-  assert_true(holds_unnamed(r.pid, g_work));
-  assert_int_equal(kill(r.pid, SIGKILL), 0);
-  finish(&r);
-  assert_int_equal(r.sig, SIGKILL);
-  free(r.err);
-  char l[4096];
-  listing(g_work, l, sizeof l);
-  assert_string_equal(l, "big.jsonl");
-  file_sha256(in_dir(g_work, "big.jsonl"), sha1);
-  assert_string_equal(sha0, sha1);
 }
 
 /* sample --users-n from stdin: the stdin copy in $TMPDIR does not outlive a
@@ -947,7 +1178,7 @@ static int malloc_pass(const malloc_case *mc, mjob *jobs, const char *pick, unsi
       static char nth[WORKERS][64];
       snprintf(nth[w], sizeof nth[w], "FAULT_MALLOC_NTH=%lu", next);
       const char *env[] = {preload, nth[w], from ? from_env : NULL, NULL};
-      run r = start_in(jobs[w].dir, jobs[w].err, mc->args, env, NULL);
+      run r = start_in(jobs[w].dir, jobs[w].err, NULL, mc->args, env, NULL);
       jobs[w].n = next++;
       jobs[w].pid = r.pid;
       busy++;
@@ -1048,9 +1279,14 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_write_faults_jsonl, setup, teardown),
       cmocka_unit_test_setup_teardown(test_write_faults_csv, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_faults_profile, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_faults_synth, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_faults_report, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stdout_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_write_fault_stdin_copy, setup, teardown),
       cmocka_unit_test_setup_teardown(test_full_tmpfs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_fifo, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_kill_profile_synth, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_large_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nohup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill_stdin_copy, setup, teardown),

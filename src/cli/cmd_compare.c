@@ -1,8 +1,10 @@
 /*
  * cmd_compare.c — `doppel compare A B`: parse options into
  * doppel_compare_options, run doppel_compare(), print the scorecard (or the
- * JSON report with --json) on stdout, and gate on --min-score: exit 1 when
- * the overall score is below it, after printing.
+ * JSON report with --json) on stdout, write the --html page, and gate on
+ * --min-score: exit 1 when the overall score is below it, after printing.
+ * The HTML output is opened first and committed only after stdout was
+ * written, so a run that fails leaves no HTML file.
  */
 #include <errno.h>
 #include <math.h>
@@ -65,6 +67,7 @@ int cmd_compare(int argc, char **argv) {
   doppel_diag d;
   doppel_diag_clear(&d);
   json_t *report = NULL;
+  doppel_output *html_out = NULL;
   double gate = NAN;
   rc = 2;
   if (n_pos < 2) {
@@ -120,10 +123,19 @@ int cmd_compare(int argc, char **argv) {
   }
   o.a = pos[0];
   o.b = pos[1];
+  if (html) {
+    const char *ins[2];
+    size_t n_ins = 0;
+    for (int i = 0; i < 2; i++)
+      if (strcmp(pos[i], "-")) ins[n_ins++] = pos[i];
+    if (doppel_output_open(&html_out, html, ins, n_ins, &d) != DOPPEL_OK) {
+      rc = cli_diag_error(&d);
+      goto done;
+    }
+  }
   o.tolerances = &tol;
   o.max_record = max_record;
   o.no_privacy = no_privacy;
-  o.html = html;
   o.progress = quiet ? NULL : cli_progress;
   if (doppel_compare(&o, &report, &d) != DOPPEL_OK) {
     rc = cli_diag_error(&d);
@@ -147,6 +159,23 @@ int cmd_compare(int argc, char **argv) {
     rc = 1;
     goto done;
   }
+  if (html_out) {
+    char *page = doppel_compare_format_html(report);
+    if (!page) {
+      cli_error("out of memory");
+      rc = 1;
+      goto done;
+    }
+    doppel_status st = doppel_output_write(html_out, page, strlen(page), &d);
+    free(page);
+    if (st == DOPPEL_OK) st = doppel_output_commit(html_out, &d);
+    else doppel_output_abort(html_out);
+    html_out = NULL;
+    if (st != DOPPEL_OK) {
+      rc = cli_diag_error(&d);
+      goto done;
+    }
+  }
   rc = 0;
   if (min_score) {
     double score = doppel_compare_report_score(report);
@@ -159,6 +188,7 @@ int cmd_compare(int argc, char **argv) {
     }
   }
 done:
+  doppel_output_abort(html_out);
   json_decref(report);
   free(pos);
   return rc;

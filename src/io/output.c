@@ -31,6 +31,13 @@
  * renaming over it would replace the node itself. Writes go through a
  * 256 KiB buffer flushed with a write(2) loop that retries EINTR and short
  * writes; the first error is sticky and reported again by commit.
+ *
+ * Outputs of one run (a profile and its state) are committed together by
+ * dp_output_commit_all(): every one is flushed and fsynced before any is put
+ * in place, and when putting one in place fails, those already put in place
+ * under a new name are removed again, so a failed run leaves none of them.
+ * (An existing target already replaced cannot be restored: that takes a
+ * rename failing right after another rename of the same commit succeeded.)
  */
 #define _GNU_SOURCE
 #include <doppel/io.h>
@@ -71,6 +78,7 @@ struct doppel_output {
   size_t len;
   int err;      /* sticky errno of the first failed write */
   int slot;     /* signal-cleanup registry slot of tmp, or -1 */
+  int created;  /* put in place by commit under a name that did not exist */
 };
 
 /* Longest target basename copied into the temporary name (NAME_MAX room). */
@@ -367,13 +375,15 @@ static int sync_fd(int fd) {
 /* The hidden temporary's name inside o->dir. */
 static const char *tmp_name(const doppel_output *o) { return strrchr(o->tmp, '/') + 1; }
 
-/* Put the flushed and synced temporary in place (OUT_UNNAMED, OUT_TEMP).
- * Returns 0 or an errno value, with *what the failed step. */
+/* Put the flushed and synced temporary in place (OUT_UNNAMED, OUT_TEMP),
+ * setting o->created when the target did not exist before. Returns 0 or an
+ * errno value, with *what the failed step. */
 static int put_in_place(doppel_output *o, const char **what) {
   if (o->kind == OUT_UNNAMED) {
     int e = dp_unnamed_link(o->fd, o->dfd, o->base); /* never replaces */
     if (e != EEXIST) {
       *what = "create";
+      o->created = !e;
       return e;
     }
     if ((e = with_hidden_name(o, link_hidden)) != 0) {
@@ -381,10 +391,13 @@ static int put_in_place(doppel_output *o, const char **what) {
       return e;
     }
   }
+  struct stat st;
+  int created = fstatat(o->dfd, o->base, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
   if (renameat(o->dfd, tmp_name(o), o->dfd, o->base) != 0) {
     *what = "replace";
     return errno;
   }
+  o->created = created;
   dp_temp_unregister(o->slot);
   o->slot = -1;
   free(o->tmp);
@@ -392,32 +405,59 @@ static int put_in_place(doppel_output *o, const char **what) {
   return 0;
 }
 
-doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag) {
-  if (!o) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "no output given");
+/* The first step of a commit: flush and fsync, and close the descriptor
+ * unless it is an unnamed temporary's (its link needs it). */
+static doppel_status commit_prepare(doppel_output *o, doppel_diag *diag) {
   doppel_status st = flush_buf(o, diag);
-  if (o->kind == OUT_STDOUT) {
-    out_free(o);
-    return st;
-  }
+  if (o->kind == OUT_STDOUT) return st;
   int e = 0;
-  const char *what = "write";
   if (st == DOPPEL_OK) e = sync_fd(o->fd);
   if (o->kind != OUT_UNNAMED) { /* a close error (NFS) must stop the rename */
     int fd = o->fd;
     o->fd = -1;
     if (close(fd) != 0 && st == DOPPEL_OK && !e && errno != EINTR) e = errno;
   }
-  if (st == DOPPEL_OK && !e && o->kind != OUT_DIRECT) {
-    e = put_in_place(o, &what);
-    if (!e) (void)sync_fd(o->dfd);
-  }
-  if (o->fd >= 0) close(o->fd); /* unnamed: after the link, which needs it; fsync said all is written */
+  if (st == DOPPEL_OK && e) st = os_error(diag, "write", o->path, e);
+  return st;
+}
+
+/* The second step: put a prepared temporary in place, fsync the directory. */
+static doppel_status commit_place(doppel_output *o, doppel_diag *diag) {
+  if (o->kind != OUT_UNNAMED && o->kind != OUT_TEMP) return DOPPEL_OK;
+  const char *what = "write";
+  int e = put_in_place(o, &what);
+  if (e) return os_error(diag, what, o->path, e);
+  (void)sync_fd(o->dfd);
+  return DOPPEL_OK;
+}
+
+/* Close, remove what is left of the temporary, and free o. */
+static void commit_release(doppel_output *o) {
+  if (o->kind != OUT_STDOUT && o->fd >= 0) close(o->fd); /* unnamed: after the link; fsync said all is written */
   o->fd = -1;
   if (o->tmp) unlinkat(o->dfd, tmp_name(o), 0);
   dp_temp_unregister(o->slot);
-  if (st == DOPPEL_OK && e) st = os_error(diag, what, o->path, e);
   out_free(o);
+}
+
+doppel_status dp_output_commit_all(doppel_output *const *os, size_t n, doppel_diag *diag) {
+  doppel_status st = DOPPEL_OK;
+  for (size_t i = 0; i < n && st == DOPPEL_OK; i++)
+    if (os[i]) st = commit_prepare(os[i], diag);
+  size_t placed = 0;
+  for (; placed < n && st == DOPPEL_OK; placed++)
+    if (os[placed] && (st = commit_place(os[placed], diag)) != DOPPEL_OK) break;
+  if (st != DOPPEL_OK) /* take back the new files put in place before the failure */
+    for (size_t i = 0; i < placed; i++)
+      if (os[i] && os[i]->created && unlinkat(os[i]->dfd, os[i]->base, 0) == 0) (void)sync_fd(os[i]->dfd);
+  for (size_t i = 0; i < n; i++)
+    if (os[i]) commit_release(os[i]);
   return st;
+}
+
+doppel_status doppel_output_commit(doppel_output *o, doppel_diag *diag) {
+  if (!o) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "no output given");
+  return dp_output_commit_all(&o, 1, diag);
 }
 
 void doppel_output_abort(doppel_output *o) {

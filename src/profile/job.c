@@ -2,10 +2,10 @@
  * job.c — the `doppel profile` and `doppel merge` jobs: read the inputs
  * through the shared dp_source driver (dialect detection, malformed-record
  * bookkeeping), feed the profiler, and write the profile and/or the partial
- * state atomically (states with mode 0600: they hold raw candidate values
- * and per-user records). merge reads state files (plain or gzip), merges
- * them in the order given (the result does not depend on it) and writes
- * the finalized profile and/or the merged state.
+ * state atomically, both or neither (states with mode 0600: they hold raw
+ * candidate values and per-user records). merge reads state files (plain
+ * or gzip), merges them in the order given (the result does not depend on
+ * it) and writes the finalized profile and/or the merged state.
  */
 #include <doppel/profile.h>
 
@@ -17,6 +17,7 @@
 
 #include "core/diag.h"
 #include "event/source.h"
+#include "io/io_private.h"
 #include "profile/profile_int.h"
 
 typedef struct pjob {
@@ -109,7 +110,8 @@ static void fill_summary(doppel_profile_summary *sum, const doppel_profiler *p, 
   sum->sessions = (uint64_t)json_integer_value(json_object_get(json_object_get(profile, "sessions"), "count"));
 }
 
-/* Write the state and/or profile of p to the open outputs, then commit. */
+/* Write the state and/or profile of p to the open outputs, then commit
+ * them together. */
 static doppel_status finish(doppel_profiler *p, doppel_output *out, doppel_output *state_out,
                             doppel_profile_summary *sum, doppel_diag *diag) {
   doppel_status st = DOPPEL_OK;
@@ -131,17 +133,9 @@ static doppel_status finish(doppel_profiler *p, doppel_output *out, doppel_outpu
   } else {
     fill_summary(sum, p, NULL);
   }
-  if (state_out) {
-    st = doppel_output_commit(state_out, diag);
-    state_out = NULL;
-    if (st != DOPPEL_OK) goto fail;
-  }
-  if (out) {
-    st = doppel_output_commit(out, diag);
-    out = NULL;
-    if (st != DOPPEL_OK) goto fail;
-  }
-  return DOPPEL_OK;
+  /* both or neither: each is written and synced before either is put in place */
+  doppel_output *const both[2] = {state_out, out};
+  return dp_output_commit_all(both, 2, diag);
 fail:
   doppel_output_abort(out);
   doppel_output_abort(state_out);

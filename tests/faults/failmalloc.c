@@ -12,7 +12,11 @@
  *                         libcrypto (OpenSSL, also through memory
  *                         functions the program gave it), 'j' jansson, 'z'
  *                         zlib, 'l' libc, 'm' the program itself, '?'
- *                         another library
+ *                         another library; and, on a third line, 8 hex
+ *                         digits per allocation: a hash of its call stack
+ *                         (up to FAULT_MALLOC_DEPTH frames from the
+ *                         allocator's caller, default 6), so a test can
+ *                         fail each distinct call site instead of each call
  *   FAULT_MALLOC_TRAP=1   raise SIGTRAP at the failing allocation (to find
  *                         it under gdb: `set environment LD_PRELOAD ...`)
  * malloc, calloc, realloc (to a non-zero size), posix_memalign,
@@ -29,6 +33,7 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +53,8 @@ static unsigned long long count; /* allocations so far */
 static char count_path[4096];
 #define MAX_CLASSES (1u << 20)
 static char classes[MAX_CLASSES];   /* per allocation: who called (count mode) */
+static unsigned sites[MAX_CLASSES]; /* per allocation: call-stack hash (count mode) */
+static int depth = 6;               /* frames in the call-stack hash */
 static __thread int in_backtrace;   /* backtrace() may allocate: pass those through */
 
 __attribute__((constructor)) static void init(void) {
@@ -55,6 +62,9 @@ __attribute__((constructor)) static void init(void) {
   if ((v = getenv("FAULT_MALLOC_NTH")) && *v) nth = strtoull(v, NULL, 10);
   from = (v = getenv("FAULT_MALLOC_FROM")) && *v == '1';
   trap = (v = getenv("FAULT_MALLOC_TRAP")) && *v == '1';
+  if ((v = getenv("FAULT_MALLOC_DEPTH")) && *v) depth = atoi(v);
+  if (depth < 1) depth = 1;
+  if (depth > 24) depth = 24;
   if ((v = getenv("FAULT_MALLOC_COUNT")) && *v && strlen(v) < sizeof count_path)
     memcpy(count_path, v, strlen(v) + 1);
   if (count_path[0]) { /* load the unwinder now, not inside an allocation */
@@ -76,6 +86,15 @@ __attribute__((destructor)) static void fini(void) {
   unsigned long long k = count < MAX_CLASSES ? count : MAX_CLASSES;
   (void)syscall(SYS_write, fd, classes, (size_t)k);
   (void)syscall(SYS_write, fd, "\n", (size_t)1);
+  static const char hex[] = "0123456789abcdef";
+  char chunk[8 * 512];
+  for (unsigned long long i = 0; i < k;) {
+    size_t o = 0;
+    for (; i < k && o < sizeof chunk; i++)
+      for (int d = 7; d >= 0; d--) chunk[o++] = hex[(sites[i] >> (4 * d)) & 15];
+    (void)syscall(SYS_write, fd, chunk, o);
+  }
+  (void)syscall(SYS_write, fd, "\n", (size_t)1);
   (void)syscall(SYS_close, fd);
 }
 
@@ -93,18 +112,27 @@ static char class_of(const void *pc) {
   return 'm';
 }
 
-/* Who asked for an allocation called from pc: the library of pc, except
- * that a call from the program made on behalf of OpenSSL (doppel installs
- * OpenSSL memory functions that call malloc) counts as OpenSSL's. */
-static char caller_class(const void *pc) {
+/* Who asked for an allocation called from pc, and a hash of its call
+ * stack (*site): the library of pc, except that a call from the program
+ * made on behalf of OpenSSL (doppel installs OpenSSL memory functions that
+ * call malloc) counts as OpenSSL's. */
+static char caller_class(const void *pc, unsigned *site) {
   char c = class_of(pc);
-  if (c != 'm') return c;
-  void *frames[12];
+  void *frames[32];
   in_backtrace = 1;
-  int n = backtrace(frames, 12);
+  int n = backtrace(frames, 32);
   in_backtrace = 0;
-  for (int i = 0; i + 1 < n; i++) /* pc's frame, then the one that called it */
-    if (frames[i] == pc) return class_of(frames[i + 1]) == 'c' ? 'c' : 'm';
+  int at = -1;
+  for (int i = 0; i < n && at < 0; i++) /* pc's frame, then the one that called it */
+    if (frames[i] == pc) at = i;
+  unsigned h = 2166136261u; /* FNV-1a over the frames from pc on */
+  for (int i = at < 0 ? 0 : at, d = 0; i < n && d < depth; i++, d++) {
+    uintptr_t a = (uintptr_t)frames[i];
+    for (size_t b = 0; b < sizeof a; b++, a >>= 8) h = (h ^ (unsigned)(a & 255)) * 16777619u;
+  }
+  *site = h;
+  if (c != 'm') return c;
+  if (at >= 0 && at + 1 < n) return class_of(frames[at + 1]) == 'c' ? 'c' : 'm';
   return 'm';
 }
 
@@ -112,7 +140,7 @@ static char caller_class(const void *pc) {
 static int fail_now_from(const void *pc) {
   if (!active || in_backtrace) return 0;
   unsigned long long k = __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
-  if (count_path[0] && k <= MAX_CLASSES) classes[k - 1] = caller_class(pc);
+  if (count_path[0] && k <= MAX_CLASSES) classes[k - 1] = caller_class(pc, &sites[k - 1]);
   if (!nth) return 0;
   if (k == nth || (from && k > nth)) {
     if (trap && k == nth) raise(SIGTRAP);
