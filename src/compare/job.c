@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "event/source.h"
 #include "io/tempreg.h"
 
@@ -467,6 +468,9 @@ doppel_status doppel_compare(const doppel_compare_options *opt, json_t **report,
   if (opt->groups > 64) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "at most 64 random groups");
   uint32_t k = opt->k ? opt->k : DOPPEL_PROFILE_K_DEFAULT;
   size_t G = opt->groups ? opt->groups : DOPPEL_COMPARE_GROUPS_DEFAULT;
+  /* a failed jansson allocation anywhere (a profile read as a dataset, a
+   * part of the report left out) makes the whole job out of memory */
+  unsigned long nomem0 = dp_nomem_count();
   if (G < 2) G = 0;
 
   input in[2];
@@ -534,6 +538,10 @@ doppel_status doppel_compare(const doppel_compare_options *opt, json_t **report,
     goto done;
   }
   json_object_set_new(*report, "privacy", priv_report);
+  if (dp_nomem_count() != nomem0) {
+    st = dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    goto done;
+  }
   if (opt->html) st = write_html(opt, *report, diag);
 done:
   if (st != DOPPEL_OK) {
