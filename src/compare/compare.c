@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 
 static const struct {
   const char *key, *title, *metric;
@@ -64,7 +65,12 @@ doppel_status doppel_compare_tolerances_from_json(doppel_compare_tolerances *t, 
 
 doppel_status doppel_compare_tolerances_load(doppel_compare_tolerances *t, const char *path, doppel_diag *diag) {
   json_error_t je;
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
   json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  if (dp_nomem_count() != nomem0) {
+    json_decref(j);
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, "cannot read the tolerances: out of memory");
+  }
   if (!j) {
     FILE *f = fopen(path, "rb");
     if (!f) return dp_diag_set(diag, DOPPEL_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
@@ -117,6 +123,7 @@ doppel_status doppel_compare_profiles(const json_t *a, const json_t *b, const do
   doppel_compare_tolerances tol;
   doppel_compare_tolerances_default(&tol);
   if (params->tolerances) tol = *params->tolerances;
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation would leave a part out (core/nomem.h) */
 
   dp_cmp_sim sim;
   if (dp_cmp_sim_init(&sim) != DOPPEL_OK) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
@@ -220,6 +227,7 @@ doppel_status doppel_compare_profiles(const json_t *a, const json_t *b, const do
                                 "dimensions", n_avail, "passed", n_pass, "not_available",
                                 DOPPEL_COMPARE_DIM_COUNT - n_avail, "pass", n_avail > 0 && n_pass == n_avail));
   json_object_set_new(r, "privacy", json_null());
+  if (dp_nomem_count() != nomem0) goto nomem;
   dp_cmp_dimres_release(res);
   *report = r;
   return DOPPEL_OK;

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "event/source.h"
 #include "io/tempreg.h"
 
@@ -287,9 +288,15 @@ static doppel_status put_span(dp_buf *b, const doppel_span *sp, size_t *off, siz
 static doppel_status x_json(xpass *x, const dp_source_record *rec, doppel_diag *diag) {
   doppel_diag rd;
   doppel_diag_clear(&rd);
-  if (doppel_json_parse(&x->doc, rec->data, rec->len, &rd) != DOPPEL_OK) return DOPPEL_OK; /* counted by the profile */
+  /* a record that is not valid was counted by the profile pass; out of
+   * memory is never a reason to skip one */
+  doppel_status ps = doppel_json_parse(&x->doc, rec->data, rec->len, &rd);
+  if (ps == DOPPEL_E_NOMEM) return dp_diag_set(diag, ps, NULL, 0, 0, NULL);
+  if (ps != DOPPEL_OK) return DOPPEL_OK;
   doppel_event ev;
-  if (doppel_event_from_json(&x->doc, x->map, &ev, &rd) != DOPPEL_OK) return DOPPEL_OK;
+  ps = doppel_event_from_json(&x->doc, x->map, &ev, &rd);
+  if (ps == DOPPEL_E_NOMEM) return dp_diag_set(diag, ps, NULL, 0, 0, NULL);
+  if (ps != DOPPEL_OK) return DOPPEL_OK;
   dp_buf_reset(&x->scratch);
   const doppel_span *id = ev.user_id.ptr && ev.user_id.len ? &ev.user_id : &ev.device_id;
   size_t uo, ul, eo, el;
@@ -467,6 +474,9 @@ doppel_status doppel_compare(const doppel_compare_options *opt, json_t **report,
   if (opt->groups > 64) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "at most 64 random groups");
   uint32_t k = opt->k ? opt->k : DOPPEL_PROFILE_K_DEFAULT;
   size_t G = opt->groups ? opt->groups : DOPPEL_COMPARE_GROUPS_DEFAULT;
+  /* a failed jansson allocation anywhere (a profile read as a dataset, a
+   * part of the report left out) makes the whole job out of memory */
+  unsigned long nomem0 = dp_nomem_count();
   if (G < 2) G = 0;
 
   input in[2];
@@ -534,6 +544,10 @@ doppel_status doppel_compare(const doppel_compare_options *opt, json_t **report,
     goto done;
   }
   json_object_set_new(*report, "privacy", priv_report);
+  if (dp_nomem_count() != nomem0) {
+    st = dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    goto done;
+  }
   if (opt->html) st = write_html(opt, *report, diag);
 done:
   if (st != DOPPEL_OK) {

@@ -9,6 +9,7 @@
  */
 #include "compare/compare_int.h"
 #include "report/html.h"
+#include "core/nomem.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -450,6 +451,7 @@ static void html_privacy(dp_html *h, const json_t *pr) {
 }
 
 char *doppel_compare_format_html(const json_t *rep) {
+  unsigned long nomem0 = dp_nomem_count(); /* pieces are written unchecked (core/nomem.h) */
   dp_html h;
   dp_html_init(&h, 0); /* no bound: the page grows with the report, which the caller holds already */
   char sub[700];
@@ -470,6 +472,7 @@ char *doppel_compare_format_html(const json_t *rep) {
   dp_buf_init(&page, 0);
   doppel_status st = dp_html_end(&h, footer, &page);
   if (st == DOPPEL_OK) st = dp_buf_terminate(&page);
+  if (st == DOPPEL_OK && dp_nomem_count() != nomem0) st = DOPPEL_E_NOMEM;
   dp_html_release(&h);
   if (st != DOPPEL_OK) {
     dp_buf_release(&page);

@@ -2,6 +2,7 @@
  * buf.c — growable byte buffer with a hard maximum (see core/buf.h).
  */
 #include "core/buf.h"
+#include "core/nomem.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,10 @@ doppel_status dp_buf_reserve(dp_buf *b, size_t extra) {
   while (cap < need) cap = (cap > SIZE_MAX / 2) ? need : cap * 2;
   if (b->max < SIZE_MAX && cap > b->max + 1) cap = b->max + 1;
   char *p = realloc(b->data, cap);
-  if (!p) return DOPPEL_E_NOMEM;
+  if (!p) {
+    dp_nomem_note(); /* for code that does not check every append (core/nomem.h) */
+    return DOPPEL_E_NOMEM;
+  }
   b->data = p;
   b->cap = cap;
   return DOPPEL_OK;

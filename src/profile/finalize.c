@@ -21,8 +21,13 @@
 
 #include "core/buf.h"
 #include "core/diag.h"
+#include "core/nomem.h"
 
 doppel_status dp_seq_merge(dp_seq *dst, const dp_seq *src);
+
+/* Every allocation below makes a part of the profile: one that fails is
+ * counted (dp_nomem_malloc(), core/nomem.h), so doppel_profiler_profile()
+ * says out of memory instead of returning the profile without that part. */
 
 /* ---- numbers ---- */
 
@@ -337,7 +342,7 @@ static json_t *section_source(fin *f) {
   json_object_set_new(s, "dialect", json_string(doppel_dialect_name(p->dialect)));
   json_object_set_new(s, "dialect_evidence", json_string(p->evidence));
   json_t *files = json_array();
-  uint32_t *fo_ix = malloc((p->n_files + 1) * sizeof *fo_ix);
+  uint32_t *fo_ix = dp_nomem_malloc((p->n_files + 1) * sizeof *fo_ix);
   for (size_t i = 0; fo_ix && i < p->n_files; i++) fo_ix[i] = (uint32_t)i;
   sort_p = p;
   if (fo_ix) qsort(fo_ix, p->n_files, sizeof *fo_ix, cmp_file);
@@ -430,7 +435,7 @@ static json_t *section_population(fin *f) {
   json_object_set_new(d, "exact", json_false());
   json_object_set_new(o, "devices", d);
   size_t n = p->n_users;
-  double *v = malloc((n + 1) * sizeof *v);
+  double *v = dp_nomem_malloc((n + 1) * sizeof *v);
   if (!v) return o;
   static const char *const names[] = {"events_per_user", "sessions_per_user", "active_days_per_user",
                                       "lifetime_days", "sessions_per_active_day"};
@@ -512,7 +517,7 @@ static int cmp_ev_order(const void *a, const void *b, const doppel_profiler *p) 
 static int cmp_ev(const void *a, const void *b) { return cmp_ev_order(a, b, sort_p); }
 
 static uint32_t *event_order(doppel_profiler *p) {
-  uint32_t *ix = malloc((p->n_ev + 1) * sizeof *ix);
+  uint32_t *ix = dp_nomem_malloc((p->n_ev + 1) * sizeof *ix);
   if (!ix) return NULL;
   for (size_t i = 0; i < p->n_ev; i++) ix[i] = (uint32_t)i;
   sort_p = p;
@@ -575,7 +580,7 @@ static json_t *section_events(fin *f, const uint32_t *order) {
   json_object_set_new(so, "events", json_integer((json_int_t)supp_events));
   json_object_set_new(o, "suppressed", so);
   /* transitions grouped by their source event, then by count and target name */
-  uint32_t *tix = malloc(((size_t)q->trans.n + 1) * sizeof *tix);
+  uint32_t *tix = dp_nomem_malloc(((size_t)q->trans.n + 1) * sizeof *tix);
   size_t nt = 0;
   for (uint32_t t = 0; tix && t < q->trans.n; t++) tix[nt++] = t;
   sort_f2 = f;
@@ -626,7 +631,7 @@ static json_t *section_events(fin *f, const uint32_t *order) {
   free(tix);
   json_object_set_new(o, "list", list);
   json_t *paths = json_array();
-  uint32_t *pix = malloc(((size_t)q->paths.n + 1) * sizeof *pix);
+  uint32_t *pix = dp_nomem_malloc(((size_t)q->paths.n + 1) * sizeof *pix);
   size_t np = 0;
   for (uint32_t r = 0; pix && r < q->paths.n; r++) {
     const dp_kc_entry *pe = &q->paths.e[r];
@@ -832,8 +837,8 @@ static json_t *section_time(fin *f) {
   per_day("events_per_day", "events_per_week", p->days, d0, d1, p->day0, o);
   /* new users per day (sampled users, scaled) */
   size_t span = (size_t)(d1 - d0 + 1);
-  uint64_t *nu = calloc(span, sizeof *nu);
-  double *raw = calloc(span, sizeof *raw);
+  uint64_t *nu = dp_nomem_calloc(span, sizeof *nu);
+  double *raw = dp_nomem_calloc(span, sizeof *raw);
   if (nu && raw) {
     for (size_t i = 0; i < p->n_users; i++) {
       int32_t fd = p->users[i].first_day;
@@ -1073,7 +1078,7 @@ static int cmp_prop(const void *a, const void *b) {
 
 static json_t *section_properties(fin *f, int user) {
   doppel_profiler *p = f->p;
-  uint32_t *ix = malloc((p->n_props + 1) * sizeof *ix);
+  uint32_t *ix = dp_nomem_malloc((p->n_props + 1) * sizeof *ix);
   json_t *a = json_array();
   if (!ix) return a;
   size_t n = 0;
@@ -1112,7 +1117,7 @@ static json_t *section_privacy(fin *f) {
   json_object_set_new(o, "k", json_integer(p->k));
   json_object_set_new(o, "defaults", json_true());
   json_t *fields = json_array();
-  uint32_t *ix = malloc((p->n_gp + 1) * sizeof *ix);
+  uint32_t *ix = dp_nomem_malloc((p->n_gp + 1) * sizeof *ix);
   size_t n = 0;
   uint64_t supp_paths = 0, pii_keys = 0;
   for (size_t i = 0; ix && i < p->n_gp; i++) {
@@ -1214,9 +1219,9 @@ static void warnings_events(fin *f, const uint32_t *order) {
   char msg[512];
   /* listed names in order, capped for the pairwise checks */
   size_t n = 0;
-  uint32_t *names = malloc((p->n_ev + 1) * sizeof *names);
-  char (*norm)[72] = malloc((p->n_ev + 1) * sizeof *norm);
-  size_t *nl = malloc((p->n_ev + 1) * sizeof *nl);
+  uint32_t *names = dp_nomem_malloc((p->n_ev + 1) * sizeof *names);
+  char (*norm)[72] = dp_nomem_malloc((p->n_ev + 1) * sizeof *norm);
+  size_t *nl = dp_nomem_malloc((p->n_ev + 1) * sizeof *nl);
   if (!names || !norm || !nl) goto out;
   for (size_t r = 0; r < p->n_ev && n < 2000; r++) {
     uint32_t e = order[r];
@@ -1370,7 +1375,7 @@ static void warnings_props(fin *f) {
          "property keys are probably generated (ids as keys); restructure them as arrays or values");
   }
   /* in the listing order of the properties section */
-  uint32_t *pix = malloc((p->n_props + 1) * sizeof *pix);
+  uint32_t *pix = dp_nomem_malloc((p->n_props + 1) * sizeof *pix);
   if (!pix) return;
   for (size_t i = 0; i < p->n_props; i++) pix[i] = (uint32_t)i;
   sort_f = f;
@@ -1523,6 +1528,7 @@ doppel_status doppel_profiler_profile(doppel_profiler *p, json_t **out, doppel_d
   *out = NULL;
   doppel_status st = dp_finish_users(p);
   if (st != DOPPEL_OK) return dp_diag_set(diag, st, NULL, 0, 0, NULL);
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation would leave a part out (core/nomem.h) */
   fin f;
   memset(&f, 0, sizeof f);
   f.p = p;
@@ -1530,12 +1536,12 @@ doppel_status doppel_profiler_profile(doppel_profiler *p, json_t **out, doppel_d
   if ((st = dp_seq_new(&f.seq, p->k)) != DOPPEL_OK) return dp_diag_set(diag, st, NULL, 0, 0, NULL);
   for (uint32_t l = p->drop_level; l < DP_LEVELS; l++)
     if (p->seq[l] && (st = dp_seq_merge(f.seq, p->seq[l])) != DOPPEL_OK) goto fail;
-  f.ev_listed = calloc(p->n_ev + 1, 1);
-  f.ev_rank = calloc(p->n_ev + 1, sizeof *f.ev_rank);
-  f.gp_listed = calloc(p->n_gp + 1, 1);
-  f.gcls = calloc(p->n_gp + 1, sizeof *f.gcls);
-  f.user_with = calloc(p->n_gp + 1, sizeof *f.user_with);
-  f.user_const = calloc(p->n_gp + 1, sizeof *f.user_const);
+  f.ev_listed = dp_nomem_calloc(p->n_ev + 1, 1);
+  f.ev_rank = dp_nomem_calloc(p->n_ev + 1, sizeof *f.ev_rank);
+  f.gp_listed = dp_nomem_calloc(p->n_gp + 1, 1);
+  f.gcls = dp_nomem_calloc(p->n_gp + 1, sizeof *f.gcls);
+  f.user_with = dp_nomem_calloc(p->n_gp + 1, sizeof *f.user_with);
+  f.user_const = dp_nomem_calloc(p->n_gp + 1, sizeof *f.user_const);
   f.warnings = json_array();
   uint32_t *order = event_order(p);
   if (!f.ev_listed || !f.ev_rank || !f.gp_listed || !f.gcls || !f.user_with || !f.user_const || !order) {
@@ -1579,6 +1585,11 @@ doppel_status doppel_profiler_profile(doppel_profiler *p, json_t **out, doppel_d
   json_object_set_new(doc, "warnings", f.warnings);
   f.warnings = NULL;
   free(order);
+  if (!doc || dp_nomem_count() != nomem0) {
+    json_decref(doc);
+    st = DOPPEL_E_NOMEM;
+    goto fail;
+  }
   *out = doc;
   st = DOPPEL_OK;
 fail:
@@ -1599,11 +1610,24 @@ fail:
 
 static int scalar_json(const json_t *j) { return !json_is_object(j) && !json_is_array(j); }
 
-static void dump_value(dp_buf *b, const json_t *j, int indent, int compact);
+/* The text so far, and whether any part of it could not be made (out of
+ * memory): a failed piece is never just left out. */
+typedef struct dumper {
+  dp_buf b;
+  int failed;
+} dumper;
 
-static void put(dp_buf *b, const char *s) { dp_buf_append(b, s, strlen(s)); }
+static void dump_value(dumper *d, const json_t *j, int indent, int compact);
 
-static void dump_scalar(dp_buf *b, const json_t *j, int compact) {
+static void put_n(dumper *d, const char *s, size_t n) {
+  if (!d->failed && dp_buf_append(&d->b, s, n) != DOPPEL_OK) d->failed = 1;
+}
+
+static void put(dumper *d, const char *s) { put_n(d, s, strlen(s)); }
+
+static void put_c(dumper *d, char c) { put_n(d, &c, 1); }
+
+static void dump_scalar(dumper *d, const json_t *j, int compact) {
   char tmp[64];
   if (json_is_real(j)) {
     double v = json_real_value(j);
@@ -1611,84 +1635,87 @@ static void dump_scalar(dp_buf *b, const json_t *j, int compact) {
     else snprintf(tmp, sizeof tmp, "%.6g", v);
     /* keep it a JSON real */
     if (!strpbrk(tmp, ".eEn")) strcat(tmp, ".0");
-    put(b, tmp);
+    put(d, tmp);
     return;
   }
-  char *s = json_dumps(j, JSON_ENCODE_ANY);
-  if (s) {
-    put(b, s);
-    free(s);
+  char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+  if (!s) {
+    d->failed = 1;
+    return;
   }
+  put(d, s);
+  free(s);
 }
 
-static void newline(dp_buf *b, int indent) {
-  dp_buf_putc(b, '\n');
-  for (int i = 0; i < indent; i++) dp_buf_putc(b, ' ');
+static void newline(dumper *d, int indent) {
+  put_c(d, '\n');
+  for (int i = 0; i < indent; i++) put_c(d, ' ');
 }
 
-static void dump_value(dp_buf *b, const json_t *j, int indent, int compact) {
+static void dump_value(dumper *d, const json_t *j, int indent, int compact) {
   if (json_is_object(j)) {
     if (json_object_size(j) == 0) {
-      put(b, "{}");
+      put(d, "{}");
       return;
     }
-    dp_buf_putc(b, '{');
+    put_c(d, '{');
     const char *key;
     const json_t *v;
     int first = 1;
     json_object_foreach((json_t *)j, key, v) {
-      if (!first) dp_buf_putc(b, ',');
+      if (!first) put_c(d, ',');
       first = 0;
-      if (!compact) newline(b, indent + 2);
+      if (!compact) newline(d, indent + 2);
       json_t *ks = json_string(key);
-      dump_scalar(b, ks, compact);
+      dump_scalar(d, ks, compact);
       json_decref(ks);
-      put(b, compact ? ":" : ": ");
-      dump_value(b, v, indent + 2, compact);
+      put(d, compact ? ":" : ": ");
+      dump_value(d, v, indent + 2, compact);
     }
-    if (!compact) newline(b, indent);
-    dp_buf_putc(b, '}');
+    if (!compact) newline(d, indent);
+    put_c(d, '}');
     return;
   }
   if (json_is_array(j)) {
     size_t n = json_array_size(j);
     if (n == 0) {
-      put(b, "[]");
+      put(d, "[]");
       return;
     }
     int all_scalar = 1;
     for (size_t i = 0; i < n; i++)
       if (!scalar_json(json_array_get(j, i))) all_scalar = 0;
-    dp_buf_putc(b, '[');
-    size_t line_start = b->len;
+    put_c(d, '[');
+    size_t line_start = d->b.len;
     for (size_t i = 0; i < n; i++) {
-      if (i) dp_buf_putc(b, ',');
+      if (i) put_c(d, ',');
       if (!compact) {
-        if (!all_scalar) newline(b, indent + 2);
-        else if (i && b->len - line_start > 96) {
-          newline(b, indent + 2);
-          line_start = b->len;
+        if (!all_scalar) newline(d, indent + 2);
+        else if (i && d->b.len - line_start > 96) {
+          newline(d, indent + 2);
+          line_start = d->b.len;
         } else if (i) {
-          dp_buf_putc(b, ' ');
+          put_c(d, ' ');
         }
       }
-      dump_value(b, json_array_get(j, i), indent + 2, compact);
+      dump_value(d, json_array_get(j, i), indent + 2, compact);
     }
-    if (!compact && !all_scalar) newline(b, indent);
-    dp_buf_putc(b, ']');
+    if (!compact && !all_scalar) newline(d, indent);
+    put_c(d, ']');
     return;
   }
-  dump_scalar(b, j, compact);
+  dump_scalar(d, j, compact);
 }
 
 char *doppel_profile_dump(const json_t *doc, int compact) {
-  dp_buf b;
-  dp_buf_init(&b, 0);
-  dump_value(&b, doc, 0, compact);
-  dp_buf_putc(&b, '\n');
-  if (dp_buf_terminate(&b) != DOPPEL_OK) {
-    dp_buf_release(&b);
+  dumper d;
+  dp_buf_init(&d.b, 0);
+  d.failed = 0;
+  dump_value(&d, doc, 0, compact);
+  put_c(&d, '\n');
+  if (d.failed || dp_buf_terminate(&d.b) != DOPPEL_OK) {
+    dp_buf_release(&d.b);
     return NULL;
   }
-  return b.data;
+  return d.b.data;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "sketch/sketch_int.h"
 
 int dp_kset_add(uint64_t *set, uint16_t *n, uint32_t k, uint64_t u) {
@@ -299,7 +300,10 @@ static int cmp_entry(const void *a, const void *b) {
 
 uint32_t *dp_kc_sorted(const dp_kc *t) {
   uint32_t *ix = malloc(((size_t)t->n + 1) * sizeof *ix);
-  if (!ix) return NULL;
+  if (!ix) {
+    dp_nomem_note(); /* the document being built lacks the list */
+    return NULL;
+  }
   for (uint32_t i = 0; i < t->n; i++) ix[i] = i;
   sort_table = t;
   qsort(ix, t->n, sizeof *ix, cmp_entry);
@@ -351,6 +355,7 @@ json_t *dp_kc_to_json(const dp_kc *t) {
         json_array_append_new(it, json_string(b));
         free(b);
       } else {
+        dp_nomem_note();
         json_array_append_new(it, json_null());
       }
     } else {

@@ -36,6 +36,7 @@
 
 #include "core/buf.h"
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "sketch/sketch_int.h"
 
 /* ---- index maps ---- */
@@ -161,15 +162,25 @@ static int u64_load(const json_t *a, uint64_t *v, size_t n) {
   return 0;
 }
 
+/* A sketch as JSON, null for none; one that cannot be made (out of memory)
+ * is noted as a failure of the document (core/nomem.h). */
 static json_t *sketch_json(const doppel_ddsketch *s) {
   json_t *j = NULL;
-  if (!s || doppel_ddsketch_to_json(s, &j, NULL) != DOPPEL_OK) return json_null();
+  if (!s) return json_null();
+  if (doppel_ddsketch_to_json(s, &j, NULL) != DOPPEL_OK) {
+    dp_nomem_note();
+    return json_null();
+  }
   return j;
 }
 
 static json_t *hll_json(const doppel_hll *h) {
   json_t *j = NULL;
-  if (!h || doppel_hll_to_json(h, &j, NULL) != DOPPEL_OK) return json_null();
+  if (!h) return json_null();
+  if (doppel_hll_to_json(h, &j, NULL) != DOPPEL_OK) {
+    dp_nomem_note();
+    return json_null();
+  }
   return j;
 }
 
@@ -190,15 +201,21 @@ static doppel_status hll_load(const json_t *j, doppel_hll **out, doppel_diag *di
 
 /* ---- packed users ---- */
 
+/* Binary blobs of the state: a byte that cannot be appended (out of
+ * memory) is a failure of the document (core/nomem.h), never a gap. */
+static void put_bytes(dp_buf *b, const void *p, size_t n) {
+  if (dp_buf_append(b, p, n) != DOPPEL_OK) dp_nomem_note();
+}
+static void put_u8(dp_buf *b, uint8_t v) { put_bytes(b, &v, 1); }
 static void put_u64(dp_buf *b, uint64_t v) {
   uint8_t t[8];
   for (int i = 0; i < 8; i++) t[i] = (uint8_t)(v >> (8 * i));
-  dp_buf_append(b, t, 8);
+  put_bytes(b, t, 8);
 }
 static void put_u32(dp_buf *b, uint32_t v) {
   uint8_t t[4];
   for (int i = 0; i < 4; i++) t[i] = (uint8_t)(v >> (8 * i));
-  dp_buf_append(b, t, 4);
+  put_bytes(b, t, 4);
 }
 static void put_f64(dp_buf *b, double d) {
   uint64_t v;
@@ -281,19 +298,19 @@ static void put_user(dp_buf *b, const dp_user *u, const maps *m) {
   put_f64(b, u->max_gap);
   put_f64(b, u->min_gap);
   for (int i = 0; i < DP_LENBINS; i++) {
-    dp_buf_putc(b, (char)(u->lenbins[i] & 0xff));
-    dp_buf_putc(b, (char)(u->lenbins[i] >> 8));
+    put_u8(b, (uint8_t)(u->lenbins[i] & 0xff));
+    put_u8(b, (uint8_t)(u->lenbins[i] >> 8));
   }
-  dp_buf_putc(b, (char)u->in_const);
+  put_u8(b, (uint8_t)u->in_const);
   uint16_t n = u->in_const ? u->n_cs : 0;
-  dp_buf_putc(b, (char)(n & 0xff));
-  dp_buf_putc(b, (char)(n >> 8));
+  put_u8(b, (uint8_t)(n & 0xff));
+  put_u8(b, (uint8_t)(n >> 8));
   for (uint16_t i = 0; i < n; i++) {
     put_u32(b, map_gp(m, u->cs[i].gpath));
     put_u32(b, u->cs[i].uval);
     put_u32(b, u->cs[i].sval);
     put_u32(b, u->cs[i].hval);
-    dp_buf_putc(b, (char)u->cs[i].flags);
+    put_u8(b, (uint8_t)u->cs[i].flags);
   }
 }
 
@@ -481,6 +498,7 @@ doppel_status doppel_profiler_state(doppel_profiler *p, json_t **out, doppel_dia
   *out = NULL;
   if (p->finished) return dp_diag_set(diag, DOPPEL_E_USAGE, NULL, 0, 0, "the profile was already finalized");
   doppel_status st = DOPPEL_E_NOMEM;
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation would leave a part out (core/nomem.h) */
   sort_p = p;
   uint32_t *evo = order_of(p->n_ev, cmp_ev), *gpo = order_of(p->n_gp, cmp_gp);
   uint32_t *evm = evo ? inverse(evo, p->n_ev) : NULL, *gpm = gpo ? inverse(gpo, p->n_gp) : NULL;
@@ -653,7 +671,7 @@ doppel_status doppel_profiler_state(doppel_profiler *p, json_t **out, doppel_dia
   json_object_set_new(us, "count", json_integer((json_int_t)p->n_users));
   json_object_set_new(us, "data", json_string(blob));
   json_object_set_new(o, "users", us);
-  st = DOPPEL_OK;
+  if (dp_nomem_count() == nomem0) st = DOPPEL_OK;
 done:
   free(blob);
   dp_buf_release(&b);

@@ -9,41 +9,20 @@
  * Out of memory: jansson 2.14 does not report every failed allocation. Its
  * lexer ignores a failed buffer growth, so a string comes back silently
  * truncated (fault injection found a rule path "**.email" that would read as
- * "**.emai", and a hash rule that would no longer match). So the first parse
- * installs, once per process, jansson allocation functions that forward to
- * the ones installed before and note a failure in a thread-local flag; a
- * parse during which any allocation failed is DOPPEL_E_NOMEM.
+ * "**.emai", and a hash rule that would no longer match). So a parse during
+ * which any jansson allocation failed is DOPPEL_E_NOMEM (core/nomem.h).
  */
 #include "pseudo/pseudo_int.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diag.h"
-
-/* ---- jansson allocation watch (see the opening comment) ---- */
-
-static json_malloc_t watched_malloc; /* jansson's allocator before ours */
-static _Thread_local int json_alloc_failed;
-static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
-
-static void *watch_malloc(size_t n) {
-  void *p = watched_malloc(n);
-  if (!p) json_alloc_failed = 1;
-  return p;
-}
-
-static void watch_install(void) {
-  json_free_t f;
-  json_get_alloc_funcs(&watched_malloc, &f);
-  if (!watched_malloc) watched_malloc = malloc;
-  json_set_alloc_funcs(watch_malloc, f ? f : free);
-}
+#include "core/nomem.h"
 
 static int seg_match(const char *g, size_t gn, const char *s, size_t sn) {
   /* '*' within one segment: iterative wildcard match with backtracking. */
@@ -320,11 +299,10 @@ doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t 
   *out = NULL;
   if (!source) source = "<policy>";
   json_error_t jerr;
-  pthread_once(&watch_once, watch_install);
-  json_alloc_failed = 0;
+  unsigned long nomem0 = dp_nomem_count();
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
   /* a failed allocation may show as a syntax error, or not at all */
-  if (json_alloc_failed || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
+  if (dp_nomem_count() != nomem0 || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
     json_decref(root);
     return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, "cannot parse the policy: out of memory");
   }

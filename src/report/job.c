@@ -15,6 +15,7 @@
 #include <doppel/io.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "report/report_int.h"
 
 #define PROFILE_MAX ((size_t)2 << 30) /* 2 GiB of JSON is not a profile */
@@ -87,8 +88,13 @@ doppel_status doppel_report_load(const char *path, json_t **profile, doppel_diag
   doppel_status st = read_all(path, &data, &len, diag);
   if (st != DOPPEL_OK) return st;
   json_error_t je;
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
   json_t *doc = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
   free(data);
+  if (dp_nomem_count() != nomem0) {
+    json_decref(doc);
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, name, 0, 0, "cannot read the profile: out of memory");
+  }
   if (!doc) {
     if (len == 0) return dp_diag_set(diag, DOPPEL_E_DATA, name, 0, 0, "empty file: not a doppel profile");
     return dp_diag_set(diag, DOPPEL_E_DATA, name, (uint64_t)(je.line > 0 ? je.line : 0),

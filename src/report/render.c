@@ -14,6 +14,7 @@
 #include <doppel/doppel.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "report/report_int.h"
 #include "report/writer.h"
 
@@ -95,7 +96,7 @@ static int nv_cmp(const void *a, const void *b) {
 static nv *sorted_members(const json_t *obj, size_t *n) {
   *n = 0;
   if (!json_is_object(obj) || json_object_size(obj) == 0) return NULL;
-  nv *a = malloc(json_object_size(obj) * sizeof *a);
+  nv *a = dp_nomem_malloc(json_object_size(obj) * sizeof *a);
   if (!a) return NULL;
   const char *key;
   json_t *v;
@@ -945,8 +946,8 @@ static void section_events(rc *c) {
     dp_html *h = dp_rw_html(w);
     if (h) {
       size_t n = arr_n(list) < 20 ? arr_n(list) : 20;
-      dp_html_bar *bars = calloc(n, sizeof *bars);
-      char (*texts)[2 * DP_FMT_MAX] = calloc(n, sizeof *texts);
+      dp_html_bar *bars = dp_nomem_calloc(n, sizeof *bars);
+      char (*texts)[2 * DP_FMT_MAX] = dp_nomem_calloc(n, sizeof *texts);
       if (bars && texts) {
         for (size_t i = 0; i < n; i++) {
           const json_t *e = json_array_get(list, i);
@@ -1220,9 +1221,9 @@ static void section_properties(rc *c) {
            np, np == 1 ? "y" : "ies", nu, nu == 1 ? "y" : "ies");
   dp_rw_p(w, line);
   /* group by event, in catalog order, then events not in the catalog in first-seen order */
-  nix *names = ne ? malloc(ne * sizeof *names) : NULL;
-  pref *refs = np ? malloc(np * sizeof *refs) : NULL;
-  const json_t **rows = malloc((np > nu ? np : nu) * sizeof *rows + 1);
+  nix *names = ne ? dp_nomem_malloc(ne * sizeof *names) : NULL;
+  pref *refs = np ? dp_nomem_malloc(np * sizeof *refs) : NULL;
+  const json_t **rows = dp_nomem_malloc((np > nu ? np : nu) * sizeof *rows + 1);
   if ((ne && !names) || (np && !refs) || !rows) {
     free(names);
     free(refs);
@@ -1312,7 +1313,7 @@ static void retention_chart(rc *c, const json_t *curve, const char *caption, con
   const json_t *ns = dp_jget(curve, "n"), *sh = dp_jget(curve, "share");
   size_t n = arr_n(ns) < arr_n(sh) ? arr_n(ns) : arr_n(sh);
   if (!h || n < 2) return;
-  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+  double *x = dp_nomem_malloc(n * sizeof *x), *y = dp_nomem_malloc(n * sizeof *y);
   size_t m = 0;
   for (size_t i = 0; x && y && i < n; i++) {
     double xv, yv;
@@ -1530,7 +1531,7 @@ static void over_time(rc *c, const json_t *tm) {
     if (!any) dp_rw_subsection(w, "Over time");
     if (!any && dp_rw_html(w)) dp_html_grid_begin(dp_rw_html(w));
     any = 1;
-    double *y = malloc(n * sizeof *y), tot = 0, best = -1;
+    double *y = dp_nomem_malloc(n * sizeof *y), tot = 0, best = -1;
     size_t bi = 0;
     if (!y) continue;
     for (size_t i = 0; i < n; i++) {
@@ -1678,7 +1679,7 @@ static void section_paths(rc *c) {
   size_t nt = 0, cap = 0, i;
   const json_t *e;
   json_array_foreach(list, i, e) cap += json_object_size(dp_jget(e, "next"));
-  trans *t = cap ? malloc(cap * sizeof *t) : NULL;
+  trans *t = cap ? dp_nomem_malloc(cap * sizeof *t) : NULL;
   json_array_foreach(list, i, e) {
     const json_t *next = dp_jget(e, "next");
     const char *from = dp_jstr_at(e, "name");
@@ -1786,6 +1787,10 @@ doppel_status dp_report_render(const json_t *profile, const doppel_report_option
                                doppel_report_summary *sum, doppel_diag *diag) {
   doppel_status st = doppel_report_check(profile, diag);
   if (st != DOPPEL_OK) return st;
+  /* the sections are written without checking every piece: an allocation
+   * that failed anywhere makes the report out of memory (core/nomem.h),
+   * never a page with a table or a chart left out */
+  unsigned long nomem0 = dp_nomem_count();
   doppel_report_summary local;
   if (!sum) sum = &local;
   memset(sum, 0, sizeof *sum);
@@ -1836,6 +1841,7 @@ doppel_status dp_report_render(const json_t *profile, const doppel_report_option
            doppel_version());
   st = dp_rw_end(&w, footer, out);
   dp_rw_release(&w);
+  if (st == DOPPEL_OK && dp_nomem_count() != nomem0) st = DOPPEL_E_NOMEM;
   if (st == DOPPEL_E_LIMIT) return dp_diag_set(diag, st, NULL, 0, 0, "the report would be larger than %zu bytes", max);
   if (st != DOPPEL_OK) return dp_diag_set(diag, st, NULL, 0, 0, NULL);
   return DOPPEL_OK;

@@ -1050,17 +1050,21 @@ doppel_status dp_gen_params_init(dp_gen_params *gp, const doppel_synth *s, uint6
   if (gp->days < 1) gp->days = 1;
   if (gp->days > DP_RET_MAX) return DOPPEL_E_USAGE;
   gp->res_us = s->res_us ? s->res_us : 1;
-  if (s->n_arrival && dp_alias_build(&gp->arrival, s->arrival, s->n_arrival) != 0) {
+  int rc = s->n_arrival ? dp_alias_build(&gp->arrival, s->arrival, s->n_arrival) : 0;
+  if (rc == DP_ALIAS_NOMEM) return DOPPEL_E_NOMEM;
+  if (rc != 0) {
     double one = 1; /* an arrival curve of zeros: uniform arrivals */
     if (dp_alias_build(&gp->arrival, &one, 1) != 0) return DOPPEL_E_NOMEM;
   }
   /* retention weights of offsets 1..min(days, ret_n)-1 */
   uint32_t H = gp->days < s->ret_n ? gp->days : s->ret_n;
-  if (H > 1 && dp_alias_build(&gp->ret, s->ret_w + 1, H - 1) != 0) {
+  rc = H > 1 ? dp_alias_build(&gp->ret, s->ret_w + 1, H - 1) : 0;
+  if (rc == DP_ALIAS_NOMEM) return DOPPEL_E_NOMEM;
+  if (rc != 0) {
     double *flat = malloc((H - 1) * sizeof *flat);
     if (!flat) return DOPPEL_E_NOMEM;
     for (uint32_t i = 0; i + 1 < H; i++) flat[i] = 1;
-    int rc = dp_alias_build(&gp->ret, flat, H - 1);
+    rc = dp_alias_build(&gp->ret, flat, H - 1);
     free(flat);
     if (rc) return DOPPEL_E_NOMEM;
   }

@@ -223,7 +223,7 @@ int dp_alias_build(dp_alias *a, const double *w, uint32_t n) {
     free(small);
     free(large);
     dp_alias_free(a);
-    return -1;
+    return DP_ALIAS_NOMEM;
   }
   uint32_t ns = 0, nl = 0;
   for (uint32_t i = 0; i < n; i++) {
@@ -307,19 +307,24 @@ static int read_patterns(const json_t *arr, char ***pat, uint32_t *n, dp_alias *
     return -1;
   }
   uint32_t k = 0;
+  int rc = 0;
   for (size_t i = 0; i < m; i++) {
     const json_t *e = json_array_get(arr, i);
     const char *ps = json_string_value(json_object_get(e, "pattern"));
     double sh = json_num(json_object_get(e, "share"), 0);
     if (!ps || !(sh > 0) || !ps[0]) continue;
-    p[k] = strdup(ps);
+    if (!(p[k] = strdup(ps))) {
+      rc = DP_ALIAS_NOMEM;
+      break;
+    }
     w[k++] = sh;
   }
-  if (k == 0 || dp_alias_build(sel, w, k) != 0) {
+  if (!rc && k) rc = dp_alias_build(sel, w, k); /* no mass: no patterns; out of memory: -1 */
+  if (k == 0 || rc) {
     for (uint32_t i = 0; i < k; i++) free(p[i]);
     free(p);
     free(w);
-    return 0;
+    return rc == DP_ALIAS_NOMEM ? -1 : 0;
   }
   free(w);
   *pat = p;
@@ -502,8 +507,10 @@ static doppel_status vgen_compile(dp_vgen *v, const json_t *e, const char *what,
       v->top_p[i] = w[i] / wt;
       v->chance2 += v->top_p[i] * v->top_p[i];
     }
-    if (dp_alias_build(&v->topsel, w, v->n_top + 1) == 0) v->has_top = 1;
+    int rc = dp_alias_build(&v->topsel, w, v->n_top + 1);
     free(w);
+    if (rc == DP_ALIAS_NOMEM) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    if (rc == 0) v->has_top = 1;
     if (!any)
       for (uint32_t i = 0; i < v->n_top; i++) tw[v->top_type[i]] += 1;
   }
@@ -887,7 +894,12 @@ int dp_chain_tables(doppel_synth *s) {
     }
     if (!(any > 0))
       for (uint32_t y = 0; y < n; y++) wbuf[y] = first[y] > 0 ? first[y] : s->ev[y].share;
-    if (dp_alias_build(&s->first[d], wbuf, n) != 0 && dp_alias_build(&s->first[d], (const double *)NULL, 0) != 0) {
+    int built = dp_alias_build(&s->first[d], wbuf, n);
+    if (built == DP_ALIAS_NOMEM) {
+      rc = -1;
+      goto out;
+    }
+    if (built != 0) {
       /* no start mass at all: fall back to the event mix */
       for (uint32_t y = 0; y < n; y++) wbuf[y] = s->ev[y].share;
       if (dp_alias_build(&s->first[d], wbuf, n) != 0) {
@@ -1007,13 +1019,17 @@ static doppel_status compile_sessions(doppel_synth *s, const json_t *p, doppel_d
         /* a bin the distribution gives no mass cannot be drawn from */
         if (s->bin_uhi[b] <= s->bin_ulo[b]) w[b] = 0;
       }
-      if (dp_alias_build(&gr->lens, w, 16) != 0) continue; /* empty group */
+      int rc = dp_alias_build(&gr->lens, w, 16);
+      if (rc == DP_ALIAS_NOMEM) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+      if (rc != 0) continue; /* empty group */
       if (json_is_array(days) && json_array_size(days) == 16 && s->active_days.kind) {
         for (int b = 0; b < 16; b++) {
           w[b] = json_num(json_array_get(days, (size_t)b), 0);
           if (s->day_uhi[b] <= s->day_ulo[b]) w[b] = 0;
         }
-        gr->has_days = dp_alias_build(&gr->days, w, 16) == 0;
+        if ((rc = dp_alias_build(&gr->days, w, 16)) == DP_ALIAS_NOMEM)
+          return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+        gr->has_days = rc == 0;
       }
       s->n_groups++;
     }
@@ -1058,7 +1074,9 @@ static doppel_status compile_sessions(doppel_synth *s, const json_t *p, doppel_d
       s->start_cdf[d][h] = c;
     }
     s->start_cdf[d][23] = 1.0;
-    if (dp_alias_build(&s->start_how[d], how + d * 24, 24) != 0) {
+    int rc = dp_alias_build(&s->start_how[d], how + d * 24, 24);
+    if (rc == DP_ALIAS_NOMEM) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+    if (rc != 0) {
       double flat[24];
       for (int h = 0; h < 24; h++) flat[h] = 1;
       if (dp_alias_build(&s->start_how[d], flat, 24) != 0) return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
@@ -1200,6 +1218,10 @@ static doppel_status add_prop(doppel_synth *s, dp_pgen **arr, uint32_t *n, const
   g->c_user = json_num(json_object_get(c, "user"), -1);
   g->c_sess = json_num(json_object_get(c, "session"), -1);
   g->gslot = gslot_of(s, path);
+  if (g->gslot == UINT32_MAX) {
+    free(g->path);
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
+  }
   doppel_status st = vgen_compile(&g->v, e, what, diag);
   if (st != DOPPEL_OK) {
     free(g->path);

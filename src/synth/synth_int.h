@@ -61,7 +61,10 @@ typedef struct dp_alias {
   uint32_t *thr;     /* acceptance thresholds scaled to 2^32 */
 } dp_alias;
 
-int dp_alias_build(dp_alias *a, const double *w, uint32_t n); /* 0 ok, -1 no mass / no memory */
+/* 0 ok, -1 no mass (the caller may fall back to other weights),
+ * DP_ALIAS_NOMEM out of memory (never a reason to fall back) */
+#define DP_ALIAS_NOMEM (-2)
+int dp_alias_build(dp_alias *a, const double *w, uint32_t n);
 void dp_alias_free(dp_alias *a);
 static inline uint32_t dp_alias_draw(const dp_alias *a, uint64_t r) {
   uint32_t i = (uint32_t)(((r >> 32) * (uint64_t)a->n) >> 32);

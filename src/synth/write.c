@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "core/diag.h"
+#include "core/nomem.h"
 #include "synth/gen.h"
 
 /* ---- output paths ---- */
@@ -64,6 +65,7 @@ typedef struct wctx {
   uint32_t uidj_len, didj_len;
   int64_t tday;          /* UTC day (since 1970) whose date is in tdate, -1 = none */
   char tdate[11];        /* "YYYY-MM-DDT" of tday */
+  unsigned long nomem0; /* dp_nomem_count() at the start: records are formatted unchecked */
 } wctx;
 
 static const char *out_props(doppel_dialect d) {
@@ -585,6 +587,8 @@ static void record_sql(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_e
 /* ---- the run ---- */
 
 static doppel_status flush(wctx *w, int force) {
+  /* a failed growth while formatting left a piece out: never write that */
+  if (dp_nomem_count() != w->nomem0) return dp_diag_set(w->diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   if (w->buf.len < ((size_t)1 << 20) && !force) return DOPPEL_OK;
   doppel_status st = doppel_output_write(w->out, w->buf.data, w->buf.len, w->diag);
   w->sum->bytes += w->buf.len;
@@ -1011,6 +1015,7 @@ doppel_status doppel_synth_write(const doppel_synth *s, const doppel_synth_optio
   dp_buf_init(&w.rec, 0);
   dp_buf_init(&w.idj, 0);
   w.tday = -1;
+  w.nomem0 = dp_nomem_count();
   doppel_status st = dp_gen_params_init(&w.gp, s, o->seed, o->start_us, o->days);
   if (st != DOPPEL_OK) {
     unprepare(&w);
@@ -1062,9 +1067,11 @@ doppel_status doppel_synth_file(const char *profile_path, const char *output, co
   dp_buf b;
   dp_buf_init(&b, (size_t)1 << 30);
   for (;;) {
-    if (dp_buf_reserve(&b, 1 << 16) != DOPPEL_OK) {
+    doppel_status rs = dp_buf_reserve(&b, 1 << 16);
+    if (rs != DOPPEL_OK) {
       gzclose(f);
       dp_buf_release(&b);
+      if (rs != DOPPEL_E_LIMIT) return dp_diag_set(diag, rs, profile_path, 0, 0, NULL);
       return dp_diag_set(diag, DOPPEL_E_LIMIT, profile_path, 0, 0, "profile larger than 1 GiB");
     }
     int got = gzread(f, b.data + b.len, 1 << 16);
@@ -1080,8 +1087,13 @@ doppel_status doppel_synth_file(const char *profile_path, const char *output, co
   }
   gzclose(f);
   json_error_t je;
+  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
   json_t *doc = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
   dp_buf_release(&b);
+  if (dp_nomem_count() != nomem0) {
+    json_decref(doc);
+    return dp_diag_set(diag, DOPPEL_E_NOMEM, profile_path, 0, 0, "cannot read the profile: out of memory");
+  }
   if (!doc)
     return dp_diag_set(diag, DOPPEL_E_DATA, profile_path, (uint64_t)(je.line > 0 ? je.line : 0),
                        (uint64_t)(je.column > 0 ? je.column : 0), "not valid JSON: %s", je.text);

@@ -1,0 +1,32 @@
+/*
+ * nomem.c — the count of unreported allocation failures (core/nomem.h) and
+ * the jansson allocation watch.
+ */
+#include "core/nomem.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+static json_malloc_t watched_malloc; /* jansson's allocator before ours */
+static _Thread_local unsigned long failures;
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+
+static void *watch_malloc(size_t n) {
+  void *p = watched_malloc(n);
+  if (!p) failures++;
+  return p;
+}
+
+static void watch_install(void) {
+  json_free_t f;
+  json_get_alloc_funcs(&watched_malloc, &f);
+  if (!watched_malloc) watched_malloc = malloc;
+  json_set_alloc_funcs(watch_malloc, f ? f : free);
+}
+
+unsigned long dp_nomem_count(void) {
+  pthread_once(&watch_once, watch_install);
+  return failures;
+}
+
+void dp_nomem_note(void) { failures++; }
