@@ -1,15 +1,18 @@
 /*
  * test_malformed.c — a table-driven malformed-input corpus run through the
  * CLI binary (DOPPEL_CLI_PATH). Every case is run by `pseudonymize`,
- * `sample --users 0.5`, `sample --events-n 3` and `profile` (a verb is
- * skipped when its expected count is SKIP) and asserts:
+ * `sample --users 0.5`, `sample --events-n 3`, `profile` (a verb is
+ * skipped when its expected count is SKIP) and `compare` (the input as both
+ * A and B, with --json and --html; the profile's expectations; see
+ * compare_applies()) and asserts:
  *   - the expected exit code, and no crash: exit < 124 (timeout 60 guards
  *     against hangs), no sanitizer report in stderr;
  *   - every expected stderr fragment ('|'-separated; file and line number);
  *   - on failure: the output path does not exist and no hidden temporary
  *     ".NAME....tmp" remains in the directory;
  *   - on success: the output has exactly the expected number of records (a
- *     profile: is a profile, with the expected number of events profiled);
+ *     profile: is a profile, with the expected number of events profiled;
+ *     compare: stdout is a report whose A has those events, and the page);
  *   - the input files are byte-for-byte unchanged (SHA-256 before/after).
  * Small inputs are fixtures in fixtures/malformed/; large or binary ones
  * (100 MB line, deep nesting, gzip variants) are generated into the case's
@@ -51,9 +54,20 @@ typedef struct mcase {
   const char *out_has;  /* pseudonymize output must contain this (or NULL) */
 } mcase;
 
-#define N_VERBS 4
+#define N_VERBS 5
+#define V_COMPARE 4
 static const char *const verbs[N_VERBS] = {"pseudonymize", "sample --users 0.5", "sample --events-n 3",
-                                           "profile --now 2026-12-01"};
+                                           "profile --now 2026-12-01", "compare"};
+
+/* compare profiles its two datasets as `profile` does: a case runs through
+ * it (the input as both A and B, --html as the output) with the profile's
+ * expected exit code and events, unless the case needs what compare has
+ * not: several inputs, stdin, or a pseudonymize/sample-only option. */
+static int compare_applies(const mcase *c) {
+  if (c->n[3] == SKIP || c->inputs) return 0;
+  const char *x = c->extra ? c->extra : "";
+  return !strstr(x, "--strict") && !strstr(x, "--raw") && !strstr(x, "--from") && !strstr(x, "--to");
+}
 
 #define G "{\"user_id\":\"u1\",\"event\":\"E\",\"time\":\"2024-01-01T00:00:00Z\"}\n"
 
@@ -403,7 +417,11 @@ static int run_one(const mcase *c, int verb) {
     return 1;
   }
   int csv = ends_with(c->input, ".csv");
-  const char *out = c->output ? c->output : verb == 3 ? "out.json" : (csv ? "out.csv" : "out.jsonl");
+  const char *out = c->output                ? c->output
+                    : verb == 3                ? "out.json"
+                    : verb == V_COMPARE        ? "out.html"
+                    : csv                      ? "out.csv"
+                                               : "out.jsonl";
   /* the inputs' digests before the run */
   const char *inputs = c->inputs ? c->inputs : c->input;
   unsigned char before[4][32], after[32];
@@ -423,9 +441,16 @@ static int run_one(const mcase *c, int verb) {
   snprintf(ep, sizeof ep, "%s/stderr", root);
   snprintf(inp, sizeof inp, "%s", strcmp(inputs, "-") ? "/dev/null" : at(dir, c->input));
   const char *wrap = getenv("DOPPEL_CLI_WRAPPER"); /* e.g. valgrind (tests/valgrind.sh) */
-  snprintf(cmd, sizeof cmd, "cd '%s' && timeout %d %s '%s' %s %s -o '%s' --key '%s' %s <'%s' >'%s' 2>'%s'",
-           dir, wrap ? 600 : 60, wrap ? wrap : "", DOPPEL_CLI_PATH, verbs[verb], inputs, out, key,
-           c->extra ? c->extra : "", inp, op, ep);
+  if (verb == V_COMPARE)
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && timeout %d %s '%s' compare '%s' '%s' --json --html '%s' --now 2026-12-01 %s <'%s' >'%s' "
+             "2>'%s'",
+             dir, wrap ? 600 : 60, wrap ? wrap : "", DOPPEL_CLI_PATH, inputs, inputs, out, c->extra ? c->extra : "",
+             inp, op, ep);
+  else
+    snprintf(cmd, sizeof cmd, "cd '%s' && timeout %d %s '%s' %s %s -o '%s' --key '%s' %s <'%s' >'%s' 2>'%s'",
+             dir, wrap ? 600 : 60, wrap ? wrap : "", DOPPEL_CLI_PATH, verbs[verb], inputs, out, key,
+             c->extra ? c->extra : "", inp, op, ep);
   int st = system(cmd);
   int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   char *err = tu_read_file(ep, NULL);
@@ -462,6 +487,25 @@ static int run_one(const mcase *c, int verb) {
       fprintf(stderr, "[%s | %s] output exists after a failed run\n", c->name, label);
       bad = 1;
     }
+  } else if (verb == V_COMPARE) {
+    /* a report on stdout whose A has the events the profile counts, and the page */
+    json_error_t je;
+    json_t *doc = json_load_file(op, 0, &je);
+    const char *fmt = json_string_value(json_object_get(doc, "format"));
+    json_t *a = json_object_get(json_object_get(doc, "inputs"), "a");
+    long got = a ? (long)json_integer_value(json_object_get(a, "events")) : -1;
+    struct stat sb;
+    if (!doc || !fmt || strcmp(fmt, "doppel-compare/1")) {
+      fprintf(stderr, "[%s | %s] stdout is not a compare report (%s)\n", c->name, label, doc ? "format" : je.text);
+      bad = 1;
+    } else if (got != c->n[3]) {
+      fprintf(stderr, "[%s | %s] A has %ld events, expected %ld\n", c->name, label, got, c->n[3]);
+      bad = 1;
+    } else if (stat(at(dir, out), &sb) != 0 || sb.st_size < 1000) {
+      fprintf(stderr, "[%s | %s] no HTML scorecard\n", c->name, label);
+      bad = 1;
+    }
+    json_decref(doc);
   } else if (verb == 3) {
     /* a profile: valid JSON of the profile format, with the events profiled */
     json_error_t je;
@@ -516,7 +560,7 @@ static void test_malformed_corpus(void **state) {
   for (size_t i = 0; i < n; i++) {
     int bad = 0;
     for (int v = 0; v < N_VERBS; v++) {
-      if (cases[i].n[v] == SKIP) continue;
+      if (v == V_COMPARE ? !compare_applies(&cases[i]) : cases[i].n[v] == SKIP) continue;
       /* the generated 100 MB case is slow under sanitizers: one sample verb suffices */
       if (cases[i].gen == gen_100m && v == 2) continue;
       bad |= run_one(&cases[i], v);

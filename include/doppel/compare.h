@@ -120,6 +120,7 @@
 
 #include <doppel/event.h>
 #include <doppel/io.h>
+#include <doppel/profile.h> /* doppel_profile_summary */
 #include <doppel/pseudo.h> /* doppel_progress_fn */
 #include <doppel/status.h>
 #include <jansson.h>
@@ -245,6 +246,10 @@ typedef struct doppel_compare_options {
   const char *html;              /* optional: write the HTML scorecard here (atomically) */
   doppel_progress_fn progress;   /* may be NULL */
   void *progress_ctx;
+  doppel_profile_summary *sum_a; /* optional out (caller's memory): how dataset A was read (records in,
+                                    profiled, malformed skipped with the first lines and reasons);
+                                    zeroed when A is a profile or the run fails before reading it */
+  doppel_profile_summary *sum_b; /* the same for B */
 } doppel_compare_options;
 
 /* Read A and B (a JSON document whose "format" is "doppel-profile/1" is a

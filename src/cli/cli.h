@@ -64,6 +64,11 @@ void cli_progress_done(void);
 /* "1,234,567" */
 const char *cli_thousands(uint64_t v, char *buf, size_t size);
 
+/* The records of a dataset that were not profiled, on stderr: the counts
+ * without a user, event or time, then each malformed record kept in the
+ * summary ("  skipped FILE:LINE: reason") and how many more there were. */
+void cli_print_not_profiled(const doppel_profile_summary *s);
+
 /* On SIGINT/SIGTERM/SIGHUP/SIGPIPE (those not ignored at start): remove
  * named temporary outputs, then die by that signal. */
 void cli_install_signal_handlers(void);

@@ -49,7 +49,7 @@ int cmd_compare(int argc, char **argv) {
       {"min-score", 0, CLI_STRING, "X", "exit 1 when the overall score is below X (0 to 1)", &min_score},
       {"no-privacy", 0, CLI_FLAG, NULL, "skip the privacy checks", &no_privacy},
       {"now", 0, CLI_STRING, "TIME", "reference time for profiling datasets (default: now)", &now},
-      {"quiet", 'q', CLI_FLAG, NULL, "no scorecard on stdout (--json and --html still write)", &quiet},
+      {"quiet", 'q', CLI_FLAG, NULL, "no scorecard on stdout, no summary on stderr (--json and --html still write)", &quiet},
       {"tolerances", 0, CLI_STRING, "FILE", "JSON object of dimension: largest passing distance", &tolerances},
   };
   const cli_command *cmd = cli_command_get("compare");
@@ -137,11 +137,27 @@ int cmd_compare(int argc, char **argv) {
   o.max_record = max_record;
   o.no_privacy = no_privacy;
   o.progress = quiet ? NULL : cli_progress;
+  doppel_profile_summary sums[2];
+  o.sum_a = &sums[0];
+  o.sum_b = &sums[1];
   if (doppel_compare(&o, &report, &d) != DOPPEL_OK) {
     rc = cli_diag_error(&d);
     goto done;
   }
   cli_progress_done();
+  /* how each dataset was read: like `doppel profile`, a skipped record is
+   * never silent */
+  for (int i = 0; i < 2 && !quiet; i++) {
+    const json_t *in = json_object_get(json_object_get(report, "inputs"), i ? "b" : "a");
+    const char *kind = json_string_value(json_object_get(in, "kind"));
+    if (!kind || strcmp(kind, "dataset")) continue;
+    const doppel_profile_summary *s = &sums[i];
+    char a[32], b[32], c[32];
+    cli_info("%s (%s): %s records in, %s profiled, %s malformed skipped", i ? "B" : "A",
+             strcmp(pos[i], "-") ? pos[i] : "<stdin>", cli_thousands(s->records_in, a, sizeof a),
+             cli_thousands(s->events, b, sizeof b), cli_thousands(s->malformed, c, sizeof c));
+    cli_print_not_profiled(s);
+  }
   char *text = NULL;
   if (json) text = doppel_profile_dump(report, 0);
   else if (!quiet) text = doppel_compare_format_text(report);

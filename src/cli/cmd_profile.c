@@ -44,10 +44,7 @@ static void print_summary(const doppel_profile_summary *s, const char *output, c
   cli_info("%s records in, %s profiled, %s malformed skipped%s%s", cli_thousands(s->records_in, a, sizeof a),
            cli_thousands(s->events, b, sizeof b), cli_thousands(s->malformed, c, sizeof c),
            s->key_id[0] ? "; key id " : "", s->key_id);
-  if (s->no_user || s->no_event || s->no_time)
-    fprintf(stderr, "  not profiled: %s without a user or device id, %s without an event name, %s without a time\n",
-            cli_thousands(s->no_user, a, sizeof a), cli_thousands(s->no_event, b, sizeof b),
-            cli_thousands(s->no_time, c, sizeof c));
+  cli_print_not_profiled(s);
   fprintf(stderr, "  input: %s, dialect %s (%s)\n", s->format == DOPPEL_FORMAT_CSV ? "CSV" : "JSON Lines",
           doppel_dialect_name(s->dialect), s->dialect_evidence);
   if (output) {
@@ -64,11 +61,6 @@ static void print_summary(const doppel_profile_summary *s, const char *output, c
   if (state)
     fprintf(stderr, "  state: %s (mode 0600; it holds raw values and per-user records: share only the profile)\n",
             strcmp(state, "-") ? state : "<stdout>");
-  for (size_t i = 0; i < s->n_bad; i++)
-    fprintf(stderr, "  skipped %s:%llu: %s\n", s->bad_sources[i], (unsigned long long)s->bad_lines[i],
-            s->bad_reasons[i]);
-  if (s->malformed > s->n_bad)
-    fprintf(stderr, "  ... and %llu more malformed records\n", (unsigned long long)(s->malformed - s->n_bad));
 }
 
 int cmd_profile(int argc, char **argv) {

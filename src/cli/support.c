@@ -227,3 +227,16 @@ int cli_parse(const cli_command *cmd, const cli_option *opts, size_t n_opts, int
   }
   return 0;
 }
+
+void cli_print_not_profiled(const doppel_profile_summary *s) {
+  char a[32], b[32], c[32];
+  if (s->no_user || s->no_event || s->no_time)
+    fprintf(stderr, "  not profiled: %s without a user or device id, %s without an event name, %s without a time\n",
+            cli_thousands(s->no_user, a, sizeof a), cli_thousands(s->no_event, b, sizeof b),
+            cli_thousands(s->no_time, c, sizeof c));
+  for (size_t i = 0; i < s->n_bad; i++)
+    fprintf(stderr, "  skipped %s:%llu: %s\n", s->bad_sources[i], (unsigned long long)s->bad_lines[i],
+            s->bad_reasons[i]);
+  if (s->malformed > s->n_bad)
+    fprintf(stderr, "  ... and %llu more malformed records\n", (unsigned long long)(s->malformed - s->n_bad));
+}

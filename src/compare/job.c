@@ -142,11 +142,18 @@ static doppel_status classify(input *in, doppel_diag *diag) {
     return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   }
   int got = gzread(f, peek, PEEK);
-  gzclose(f);
-  if (got < 0) {
+  if (got < 0) { /* the words of the record reader (io/reader.c) */
+    int zerr = Z_OK, e = errno;
+    const char *zmsg = gzerror(f, &zerr);
+    char why[160];
+    snprintf(why, sizeof why, "%s", zmsg && *zmsg ? zmsg : "invalid stream");
+    gzclose(f);
     free(peek);
-    return dp_diag_set(diag, DOPPEL_E_IO, in->name, 0, 0, "cannot read the input");
+    if (zerr == Z_ERRNO) return dp_diag_set(diag, DOPPEL_E_IO, in->name, 0, 0, "cannot read: %s", strerror(e ? e : EIO));
+    if (zerr == Z_MEM_ERROR) return dp_diag_set(diag, DOPPEL_E_NOMEM, in->name, 0, 0, NULL);
+    return dp_diag_set(diag, DOPPEL_E_GZIP, in->name, 0, 0, "corrupt gzip data: %s", why);
   }
+  gzclose(f);
   size_t n = (size_t)got, i = 0;
   peek[n] = '\0';
   if (n >= 3 && !memcmp(peek, "\xef\xbb\xbf", 3)) i = 3;
@@ -179,7 +186,8 @@ static doppel_status classify(input *in, doppel_diag *diag) {
   return st;
 }
 
-static doppel_status profile_dataset(input *in, const doppel_compare_options *opt, doppel_diag *diag) {
+static doppel_status profile_dataset(input *in, const doppel_compare_options *opt, doppel_profile_summary *out,
+                                     doppel_diag *diag) {
   const char *inputs[1] = {in->path};
   doppel_profile_options po;
   memset(&po, 0, sizeof po);
@@ -197,6 +205,7 @@ static doppel_status profile_dataset(input *in, const doppel_compare_options *op
   if (st != DOPPEL_OK) return st;
   in->dialect = sum.dialect;
   in->format = sum.format ? sum.format : DOPPEL_FORMAT_JSONL;
+  if (out) *out = sum;
   return DOPPEL_OK;
 }
 
@@ -496,9 +505,12 @@ doppel_status doppel_compare(const doppel_compare_options *opt, json_t **report,
       in[i].path = spool;
     }
   }
+  doppel_profile_summary *sums[2] = {opt->sum_a, opt->sum_b};
+  for (int i = 0; i < 2; i++)
+    if (sums[i]) memset(sums[i], 0, sizeof *sums[i]);
   for (int i = 0; i < 2; i++) {
     if ((st = classify(&in[i], diag)) != DOPPEL_OK) goto done;
-    if (in[i].is_dataset && (st = profile_dataset(&in[i], opt, diag)) != DOPPEL_OK) goto done;
+    if (in[i].is_dataset && (st = profile_dataset(&in[i], opt, sums[i], diag)) != DOPPEL_OK) goto done;
   }
   /* whose users make the random groups: A when it is a dataset with at
    * least DOPPEL_COMPARE_GROUP_MIN_USERS users per group, else B */
