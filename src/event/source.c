@@ -109,8 +109,14 @@ static doppel_status detect_json(dp_source *src, const dp_source_hooks *h, doppe
       st = dp_diag_set(diag, st, source, rec.line, 0, NULL);
       goto done;
     }
-    if (doppel_json_parse(&doc, rec.data, rec.len, NULL) == DOPPEL_OK)
-      doppel_dialect_detector_add_json(&det, &doc);
+    /* a record that is not valid JSON has no say in the dialect (it is
+     * reported when delivered); out of memory must not shrink the sample */
+    doppel_status ps = doppel_json_parse(&doc, rec.data, rec.len, NULL);
+    if (ps == DOPPEL_E_NOMEM) {
+      st = dp_diag_set(diag, ps, source, rec.line, 0, NULL);
+      goto done;
+    }
+    if (ps == DOPPEL_OK) doppel_dialect_detector_add_json(&det, &doc);
   }
   if (src->opt->dialect != DOPPEL_DIALECT_AUTO) {
     st = start(src, h, src->opt->dialect, "forced by --dialect", NULL, diag);
