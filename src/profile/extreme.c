@@ -15,6 +15,7 @@
  * the same set as one pass over the union. O(k) per accepted value; most
  * values are rejected by one comparison.
  */
+#include "core/nomem.h"
 #include "profile/profile_int.h"
 
 #include <inttypes.h>
@@ -103,7 +104,10 @@ static int cmp_item(const void *a, const void *b) {
 json_t *dp_ext_to_json(const dp_ext *x) {
   dp_ext_item *s = malloc(((size_t)x->n + 1) * sizeof *s);
   json_t *a = json_array();
-  if (!s) return a;
+  if (!s) {
+    dp_nomem_note(); /* the document being built lacks the list (core/nomem.h) */
+    return a;
+  }
   memcpy(s, x->it, (size_t)x->n * sizeof *s);
   qsort(s, x->n, sizeof *s, cmp_item);
   for (uint32_t i = 0; i < x->n; i++) {

@@ -944,7 +944,7 @@ static doppel_status user_event(doppel_profiler *p, dp_user *u, uint32_t ev, int
 
 /* ---- constancy ---- */
 
-static void cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
+static doppel_status cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
   dp_cslot *c = NULL;
   for (uint16_t i = 0; i < u->n_cs; i++)
     if (u->cs[i].gpath == gpath) {
@@ -952,11 +952,11 @@ static void cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
       break;
     }
   if (!c) {
-    if (u->n_cs >= CONST_MAX_SLOTS) return;
+    if (u->n_cs >= CONST_MAX_SLOTS) return DOPPEL_OK;
     if (u->n_cs == u->cap_cs) {
       uint16_t nc = u->cap_cs ? (uint16_t)(u->cap_cs * 2) : 4;
       dp_cslot *ns = realloc(u->cs, nc * sizeof *ns);
-      if (!ns) return; /* constancy is a sampled statistic: skip on memory pressure */
+      if (!ns) return DOPPEL_E_NOMEM; /* never a silently different constancy */
       u->cs = ns;
       u->cap_cs = nc;
     }
@@ -965,7 +965,7 @@ static void cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
     c->gpath = gpath;
     c->uval = c->sval = vh;
     c->flags = DP_CS_S1;
-    return;
+    return DOPPEL_OK;
   }
   c->flags |= DP_CS_U2;
   if (vh != c->uval) c->flags |= DP_CS_UCH;
@@ -976,6 +976,7 @@ static void cs_update(dp_user *u, uint32_t gpath, uint32_t vh) {
     c->flags |= DP_CS_S2;
     if (vh != c->sval) c->flags |= DP_CS_SCH;
   }
+  return DOPPEL_OK;
 }
 
 /* ---- value classification ---- */
@@ -1345,7 +1346,7 @@ static doppel_status scalar(walk_ctx *w, uint32_t pi, uint32_t gp, int vtype, co
   if (!pr->values_off) {
     if ((st = dp_kc_add(&pr->values, vh, s, n, (uint8_t)vtype, w->u, 1)) != DOPPEL_OK) return st;
   }
-  if (!in_array && w->user && w->user->in_const) cs_update(w->user, gp, (uint32_t)vh);
+  if (!in_array && w->user && w->user->in_const) return cs_update(w->user, gp, (uint32_t)vh);
   return DOPPEL_OK;
 }
 
@@ -1520,7 +1521,7 @@ static doppel_status walk_node(walk_ctx *w, uint32_t i, int user_mode, int in_ar
       dp_ext_add(&pr->alen_hi, w->u, (double)nd->count);
       if (!in_array && w->user && w->user->in_const) {
         uint64_t vh = doppel_sketch_hash64(doc->src + nd->start, nd->end - nd->start);
-        cs_update(w->user, gp, (uint32_t)vh);
+        if ((st = cs_update(w->user, gp, (uint32_t)vh)) != DOPPEL_OK) return st;
       }
       return walk_children(w, i, user_mode, 1);
     }

@@ -435,6 +435,7 @@ static json_t *seq_json(const dp_seq *q, const maps *m, size_t n_ev, size_t n_gp
   json_object_set_new(o, "start_how", u64_array(q->start_how, 168));
   uint64_t *sf = calloc(n_ev + 1, sizeof *sf), *tf = calloc(n_ev + 1, sizeof *tf);
   uint64_t *sw = calloc(n_gp + 1, sizeof *sw), *sc = calloc(n_gp + 1, sizeof *sc);
+  if (!sf || !tf || !sw || !sc) dp_nomem_note(); /* never a state with a table left empty */
   if (sf && tf)
     for (uint32_t e = 0; e < q->n_ev && e < n_ev; e++) {
       sf[map_ev(m, e)] = q->sess_first[e];
@@ -455,10 +456,10 @@ static json_t *seq_json(const dp_seq *q, const maps *m, size_t n_ev, size_t n_gp
   free(sc);
   /* renumbered tables */
   dp_kc t, pa;
-  dp_kc_init(&t, q->trans.cap, k, 0);
-  dp_kc_init(&pa, q->paths.cap, k, 1);
-  dp_kc_merge_map(&t, &q->trans, map_trans, (void *)m);
-  dp_kc_merge_map(&pa, &q->paths, map_path, (void *)m);
+  if (dp_kc_init(&t, q->trans.cap, k, 0) != DOPPEL_OK) dp_nomem_note();
+  if (dp_kc_init(&pa, q->paths.cap, k, 1) != DOPPEL_OK) dp_nomem_note();
+  if (dp_kc_merge_map(&t, &q->trans, map_trans, (void *)m) != DOPPEL_OK) dp_nomem_note();
+  if (dp_kc_merge_map(&pa, &q->paths, map_path, (void *)m) != DOPPEL_OK) dp_nomem_note();
   /* merge_map adds the source error; keep the original totals */
   json_object_set_new(o, "trans", dp_kc_to_json(&t));
   json_object_set_new(o, "paths", dp_kc_to_json(&pa));
