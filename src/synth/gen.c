@@ -7,6 +7,8 @@
  * them into output bytes.
  */
 #include "synth/gen.h"
+#include "profile/profile_int.h" /* dp_string_pattern */
+#include "sketch/sketch_int.h"      /* dp_sketch_mix64 */
 
 #include <doppel/time.h>
 
@@ -889,6 +891,59 @@ static int reusable(const dp_pgen *p, const dp_cval *cv, const char *bytes, dopp
   return rdouble(sg) < here / there;
 }
 
+/* The seed of the user's own constant value of property p, for when the
+ * value kept for the path does not suit p (own_value()). */
+static uint64_t own_seed(const dp_user_gen *ug, const dp_pgen *p) {
+  return dp_sketch_mix64(ug->useed[p->gslot] ^ (UINT64_C(0x9e3779b97f4a7c15) * ((uint64_t)p->pid + 1)));
+}
+
+/* Does the user's events of p carry a value of their own instead of the
+ * free-form value kept for the path (bytes: the string's raw bytes, drawn
+ * from the distribution of cv->from)? A shape that is common there and rare here
+ * (the "GitHub" committer of a maintainer's merges, on their commits) is
+ * kept only with the ratio of the shape's shares here and there (times the
+ * ratio of the length's probability where both have length percentiles), decided
+ * once per user and property, so each event keeps its mix of shapes and
+ * lengths and every property stays constant for the user. */
+static int own_decide(const dp_user_gen *ug, const dp_pgen *p, const dp_cval *cv, const char *bytes) {
+  const dp_pgen *f = cv->from;
+  if (!f || f == p || p->v.has_top || !p->v.pat_p || !f->v.pat_p || cv->type != DP_VT_STRING) return 0;
+  char pat[64];
+  size_t pl = 0;
+  dp_string_pattern(bytes, cv->len, pat, &pl);
+  if (pl >= sizeof pat) return 0;
+  pat[pl] = '\0';
+  double here = 0, there = 0;
+  for (uint32_t i = 0; i < p->v.n_pat; i++)
+    if (!strcmp(p->v.pat[i], pat)) here = p->v.pat_p[i];
+  for (uint32_t i = 0; i < f->v.n_pat; i++)
+    if (!strcmp(f->v.pat[i], pat)) there = f->v.pat_p[i];
+  /* and the length's mass here and there, when both have length percentiles */
+  if (p->v.slen.kind == DP_D_QUANT && f->v.slen.kind == DP_D_QUANT && p->v.slen.integer && f->v.slen.integer) {
+    double lo, hi, flo, fhi;
+    dp_dist_urange(&p->v.slen, (double)cv->len, (double)cv->len, &lo, &hi);
+    dp_dist_urange(&f->v.slen, (double)cv->len, (double)cv->len, &flo, &fhi);
+    here *= hi - lo;
+    there *= fhi - flo;
+  }
+  if (!(there > here)) return 0;
+  uint64_t r = dp_sketch_mix64(own_seed(ug, p) ^ UINT64_C(0x6f776e2076616c75)); /* "own valu" */
+  return (double)(r >> 11) * 0x1.0p-53 >= here / there;
+}
+
+/* own_decide(), remembered for the last few properties asking about the
+ * value (a user's events alternate between a few properties of a path). */
+static int own_value(const dp_user_gen *ug, const dp_pgen *p, dp_cval *cv, const char *bytes) {
+  if (!cv->from || cv->from == p || p->v.has_top) return 0;
+  for (uint8_t i = 0; i < cv->own_n; i++)
+    if (cv->own_p[i] == p) return cv->own_v[i];
+  int v = own_decide(ug, p, cv, bytes);
+  uint8_t at = cv->own_n < 4 ? cv->own_n++ : (uint8_t)(p->pid & 3);
+  cv->own_p[at] = p;
+  cv->own_v[at] = (uint8_t)v;
+  return v;
+}
+
 static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg, uint32_t n, int64_t t,
                       doppel_pcg64 *sg, dp_val *out) {
   for (uint32_t i = 0; i < n; i++) {
@@ -906,6 +961,13 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       dp_buf *cb = level == 1 ? &ug->ucbuf : &ug->scbuf;
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
       int use = cv->set ? reusable(p, cv, cb->data + cv->off, sg) : 0;
+      if (use == 1 && level == 1 && own_value(ug, p, cv, cb->data + cv->off)) use = 3;
+      if (use == 3) {
+        dp_vrng own = {own_seed(ug, p)};
+        out[i].type = value(s, &p->v, &own, t, &ug->vals, 0);
+        out[i].len = (uint32_t)(ug->vals.len - out[i].off);
+        continue;
+      }
       if (use == 1) {
         bput(&ug->vals, cb->data + cv->off, cv->len);
         out[i].type = cv->type;
@@ -935,8 +997,17 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       cv->len = out[i].len;
       cv->type = out[i].type;
       cv->owner = p;
+      cv->from = gen;
+      cv->own_n = 0;
       cv->set = 1;
       bput(cb, ug->vals.data + out[i].off, out[i].len);
+      if (level == 1 && gen != p && own_value(ug, p, cv, cb->data + cv->off)) {
+        /* kept for the user's other events; this one carries its own */
+        ug->vals.len = out[i].off;
+        dp_vrng own = {own_seed(ug, p)};
+        out[i].type = value(s, &p->v, &own, t, &ug->vals, 0);
+        out[i].len = (uint32_t)(ug->vals.len - out[i].off);
+      }
       continue;
     }
     out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);

@@ -28,6 +28,10 @@ typedef struct dp_cval {
   uint32_t off, len;
   uint8_t type, set;
   const dp_pgen *owner;        /* the property that drew it */
+  const dp_pgen *from;         /* the property whose distribution it was drawn from */
+  const dp_pgen *own_p[4];     /* own_value() decided for these properties (of this value) */
+  uint8_t own_v[4];            /* ... with these results */
+  uint8_t own_n;
 } dp_cval;
 
 typedef struct dp_user_gen {

@@ -294,9 +294,12 @@ static uint8_t kind_of(const char *k) {
   return DP_SK_TEXT;
 }
 
-static int read_patterns(const json_t *arr, char ***pat, uint32_t *n, dp_alias *sel) {
+/* The shapes of a "patterns" list, their alias table and (shares, when not
+ * NULL) their shares; -1 out of memory, 0 otherwise. */
+static int read_patterns(const json_t *arr, char ***pat, uint32_t *n, dp_alias *sel, double **shares) {
   *pat = NULL;
   *n = 0;
+  if (shares) *shares = NULL;
   if (!json_is_array(arr) || json_array_size(arr) == 0) return 0;
   size_t m = json_array_size(arr);
   char **p = calloc(m, sizeof *p);
@@ -326,7 +329,8 @@ static int read_patterns(const json_t *arr, char ***pat, uint32_t *n, dp_alias *
     free(w);
     return rc == DP_ALIAS_NOMEM ? -1 : 0;
   }
-  free(w);
+  if (shares) *shares = w;
+  else free(w);
   *pat = p;
   *n = k;
   return 0;
@@ -358,6 +362,7 @@ static void vgen_release(dp_vgen *v) {
   free(v->top_p);
   dp_alias_free(&v->topsel);
   free_patterns(v->pat, v->n_pat);
+  free(v->pat_p);
   dp_alias_free(&v->patsel);
 }
 
@@ -406,8 +411,8 @@ static int top_shapes(dp_vgen *v) {
     free(w);
     return 0;
   }
-  free(w);
   v->pat = p;
+  v->pat_p = w;
   v->n_pat = k;
   memset(&v->slen, 0, sizeof v->slen);
   v->slen.kind = lo == hi ? DP_D_CONST : DP_D_UNIFORM;
@@ -518,7 +523,7 @@ static doppel_status vgen_compile(dp_vgen *v, const json_t *e, const char *what,
   if (json_is_object(str)) {
     snprintf(sub, sizeof sub, "%s.string.length", what);
     if (dist_read(json_object_get(str, "length"), &v->slen, 1, sub, diag) < 0) return DOPPEL_E_DATA;
-    if (read_patterns(json_object_get(str, "patterns"), &v->pat, &v->n_pat, &v->patsel) < 0)
+    if (read_patterns(json_object_get(str, "patterns"), &v->pat, &v->n_pat, &v->patsel, &v->pat_p) < 0)
       return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   }
   /* a hand-written list of string values with an "other" share and no
@@ -1218,6 +1223,7 @@ static doppel_status add_prop(doppel_synth *s, dp_pgen **arr, uint32_t *n, const
   g->c_user = json_num(json_object_get(c, "user"), -1);
   g->c_sess = json_num(json_object_get(c, "session"), -1);
   g->gslot = gslot_of(s, path);
+  g->pid = s->n_pids++;
   if (g->gslot == UINT32_MAX) {
     free(g->path);
     return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
@@ -1291,7 +1297,7 @@ static doppel_status compile_id(dp_idgen *g, const json_t *j, uint8_t dflt_kind,
   char sub[200];
   snprintf(sub, sizeof sub, "identifiers.%s.length", what);
   if (dist_read(json_object_get(j, "length"), &g->len, 1, sub, diag) < 0) return DOPPEL_E_DATA;
-  if (read_patterns(json_object_get(j, "patterns"), &g->pat, &g->n_pat, &g->patsel) < 0)
+  if (read_patterns(json_object_get(j, "patterns"), &g->pat, &g->n_pat, &g->patsel, NULL) < 0)
     return dp_diag_set(diag, DOPPEL_E_NOMEM, NULL, 0, 0, NULL);
   return DOPPEL_OK;
 }

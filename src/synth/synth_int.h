@@ -96,6 +96,7 @@ typedef struct dp_vgen {
   dp_dist slen;                /* string lengths */
   uint32_t n_pat;
   char **pat;                  /* shapes */
+  double *pat_p;               /* their shares of the values (NULL: unknown) */
   dp_alias patsel;
   uint8_t skind;               /* DP_SK_* for made-up strings */
   dp_dist ts_off;              /* timestamps: offset from the event time (s) */
@@ -110,6 +111,7 @@ typedef struct dp_pgen {
   double presence;             /* probability the event carries it */
   double c_user, c_sess;       /* target constancy shares (-1 = not measured) */
   uint32_t gslot;              /* user/session constant-value slot (per output path) */
+  uint32_t pid;                /* this property's number in the model (every event's, in order) */
   dp_vgen v;
   double chance;               /* probability two independent draws are equal */
   double q_user, q_sess;       /* calibrated: share of users / sessions made constant */
@@ -220,6 +222,7 @@ struct doppel_synth {
   uint32_t n_uprops;
   dp_node *utree;
   uint32_t n_gslots;
+  uint32_t n_pids;             /* properties compiled (dp_pgen.pid) */
   char **gslot_path;
   dp_slot_src *gslot_src;      /* per slot */
   /* identifiers */
