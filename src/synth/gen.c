@@ -905,19 +905,22 @@ static uint64_t own_seed(const dp_user_gen *ug, const dp_pgen *p) {
  * ratio of the length's probability where both have length percentiles), decided
  * once per user and property, so each event keeps its mix of shapes and
  * lengths and every property stays constant for the user. */
+static double pat_share(const dp_vgen *v, const char *pat) {
+  for (uint32_t i = 0; i < v->n_pat; i++)
+    if (!strcmp(v->pat[i], pat)) return v->pat_p[i];
+  return 0;
+}
+
+/* (own_value() has checked that cv->from is another, free-form property.) */
 static int own_decide(const dp_user_gen *ug, const dp_pgen *p, const dp_cval *cv, const char *bytes) {
   const dp_pgen *f = cv->from;
-  if (!f || f == p || p->v.has_top || !p->v.pat_p || !f->v.pat_p || cv->type != DP_VT_STRING) return 0;
+  if (!p->v.pat_p || !f->v.pat_p || cv->type != DP_VT_STRING) return 0;
   char pat[64];
   size_t pl = 0;
   dp_string_pattern(bytes, cv->len, pat, &pl);
   if (pl >= sizeof pat) return 0;
   pat[pl] = '\0';
-  double here = 0, there = 0;
-  for (uint32_t i = 0; i < p->v.n_pat; i++)
-    if (!strcmp(p->v.pat[i], pat)) here = p->v.pat_p[i];
-  for (uint32_t i = 0; i < f->v.n_pat; i++)
-    if (!strcmp(f->v.pat[i], pat)) there = f->v.pat_p[i];
+  double here = pat_share(&p->v, pat), there = pat_share(&f->v, pat);
   /* and the length's mass here and there, when both have length percentiles */
   if (p->v.slen.kind == DP_D_QUANT && f->v.slen.kind == DP_D_QUANT && p->v.slen.integer && f->v.slen.integer) {
     double lo, hi, flo, fhi;
@@ -944,6 +947,14 @@ static int own_value(const dp_user_gen *ug, const dp_pgen *p, dp_cval *cv, const
   return v;
 }
 
+/* Replace the value written at o->off with the user's own constant value of p. */
+static void put_own(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *p, int64_t t, dp_val *o) {
+  ug->vals.len = o->off;
+  dp_vrng own = {own_seed(ug, p)};
+  o->type = value(s, &p->v, &own, t, &ug->vals, 0);
+  o->len = (uint32_t)(ug->vals.len - o->off);
+}
+
 static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg, uint32_t n, int64_t t,
                       doppel_pcg64 *sg, dp_val *out) {
   for (uint32_t i = 0; i < n; i++) {
@@ -961,11 +972,8 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       dp_buf *cb = level == 1 ? &ug->ucbuf : &ug->scbuf;
       dp_cval *cv = level == 1 ? &ug->ucv[gs] : &ug->scv[gs];
       int use = cv->set ? reusable(p, cv, cb->data + cv->off, sg) : 0;
-      if (use == 1 && level == 1 && own_value(ug, p, cv, cb->data + cv->off)) use = 3;
-      if (use == 3) {
-        dp_vrng own = {own_seed(ug, p)};
-        out[i].type = value(s, &p->v, &own, t, &ug->vals, 0);
-        out[i].len = (uint32_t)(ug->vals.len - out[i].off);
+      if (use == 1 && level == 1 && own_value(ug, p, cv, cb->data + cv->off)) {
+        put_own(s, ug, p, t, &out[i]);
         continue;
       }
       if (use == 1) {
@@ -1001,13 +1009,8 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       cv->own_n = 0;
       cv->set = 1;
       bput(cb, ug->vals.data + out[i].off, out[i].len);
-      if (level == 1 && gen != p && own_value(ug, p, cv, cb->data + cv->off)) {
-        /* kept for the user's other events; this one carries its own */
-        ug->vals.len = out[i].off;
-        dp_vrng own = {own_seed(ug, p)};
-        out[i].type = value(s, &p->v, &own, t, &ug->vals, 0);
-        out[i].len = (uint32_t)(ug->vals.len - out[i].off);
-      }
+      /* kept for the user's other events; this one may carry its own */
+      if (level == 1 && own_value(ug, p, cv, cb->data + cv->off)) put_own(s, ug, p, t, &out[i]);
       continue;
     }
     out[i].type = value(s, &p->v, &vr, t, &ug->vals, 0);

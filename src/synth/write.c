@@ -339,6 +339,19 @@ static void time_text(wctx *w, dp_buf *b, int64_t t, int fmt) {
 
 /* ---- JSON Lines ---- */
 
+/* Mixpanel's canonical members of "properties": time (epoch s),
+ * distinct_id and $insert_id. */
+static void mixpanel_canonical(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
+  puts_(b, "\"time\":");
+  fmt_u64(b, (uint64_t)(e->t / 1000000));
+  puts_(b, ",\"distinct_id\":");
+  if (ug->has_uid) put_uid(w, b, ug);
+  else put_did(w, b, ug);
+  puts_(b, ",\"$insert_id\":\"");
+  insert_id(b, w->o->seed, ug->u, e->seq);
+  putc_(b, '"');
+}
+
 static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen_event *e) {
   const doppel_synth *s = w->s;
   const dp_evdef *ev = &s->ev[e->ev];
@@ -426,14 +439,7 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
     putc_(b, '{');
     int any = 0;
     if (mix_props) {
-      puts_(b, "\"time\":");
-      fmt_u64(b, (uint64_t)(e->t / 1000000));
-      puts_(b, ",\"distinct_id\":");
-      if (ug->has_uid) put_uid(w, b, ug);
-      else put_did(w, b, ug);
-      puts_(b, ",\"$insert_id\":\"");
-      insert_id(b, w->o->seed, ug->u, e->seq);
-      putc_(b, '"');
+      mixpanel_canonical(w, b, ug, e);
       if (ug->has_did) {
         puts_(b, ",\"$device_id\":");
         put_did(w, b, ug);
@@ -451,14 +457,9 @@ static void record_jsonl(wctx *w, dp_buf *b, const dp_user_gen *ug, const dp_gen
   }
   if (w->d == DOPPEL_DIALECT_MIXPANEL && !w->trees[e->ev]->child) {
     /* no properties at all: still the canonical ones */
-    puts_(b, ",\"properties\":{\"time\":");
-    fmt_u64(b, (uint64_t)(e->t / 1000000));
-    puts_(b, ",\"distinct_id\":");
-    if (ug->has_uid) put_uid(w, b, ug);
-    else put_did(w, b, ug);
-    puts_(b, ",\"$insert_id\":\"");
-    insert_id(b, w->o->seed, ug->u, e->seq);
-    puts_(b, "\"}");
+    puts_(b, ",\"properties\":{");
+    mixpanel_canonical(w, b, ug, e);
+    putc_(b, '}');
   }
   if (w->d == DOPPEL_DIALECT_AMPLITUDE) {
     /* Amplitude exports always carry both objects */
