@@ -65,12 +65,9 @@ doppel_status doppel_compare_tolerances_from_json(doppel_compare_tolerances *t, 
 
 doppel_status doppel_compare_tolerances_load(doppel_compare_tolerances *t, const char *path, doppel_diag *diag) {
   json_error_t je;
-  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (dp_nomem_count() != nomem0) {
-    json_decref(j);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, "cannot read the tolerances: out of memory");
-  }
+  int nomem;
+  json_t *j = dp_nomem_json_load_file(path, JSON_REJECT_DUPLICATES, &je, &nomem);
+  if (nomem) return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, "cannot read the tolerances: out of memory");
   if (!j) {
     FILE *f = fopen(path, "rb");
     if (!f) return dp_diag_set(diag, DOPPEL_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));

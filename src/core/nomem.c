@@ -30,3 +30,22 @@ unsigned long dp_nomem_count(void) {
 }
 
 void dp_nomem_note(void) { failures++; }
+
+static json_t *checked(json_t *doc, unsigned long before, const json_error_t *je, int *nomem) {
+  *nomem = dp_nomem_count() != before || (!doc && json_error_code(je) == json_error_out_of_memory);
+  if (*nomem) {
+    json_decref(doc);
+    return NULL;
+  }
+  return doc;
+}
+
+json_t *dp_nomem_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *je, int *nomem) {
+  unsigned long before = dp_nomem_count();
+  return checked(json_loadb(buf, len, flags, je), before, je, nomem);
+}
+
+json_t *dp_nomem_json_load_file(const char *path, size_t flags, json_error_t *je, int *nomem) {
+  unsigned long before = dp_nomem_count();
+  return checked(json_load_file(path, flags, je), before, je, nomem);
+}

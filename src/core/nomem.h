@@ -20,6 +20,7 @@
 #ifndef DP_CORE_NOMEM_H
 #define DP_CORE_NOMEM_H
 
+#include <jansson.h>
 #include <stdlib.h>
 
 /* Such failures in this thread so far; installs the jansson watch on the
@@ -27,6 +28,14 @@
 unsigned long dp_nomem_count(void);
 /* Count one (a part of a document that could not be made). */
 void dp_nomem_note(void);
+
+/* json_loadb() / json_load_file() that tell a failed allocation from a bad
+ * document: jansson may then return a document with a string cut short,
+ * or report a syntax error. NULL with *nomem = 1 (and any document freed)
+ * when an allocation failed while parsing; otherwise jansson's result,
+ * *nomem = 0, and *je as jansson set it. */
+json_t *dp_nomem_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *je, int *nomem);
+json_t *dp_nomem_json_load_file(const char *path, size_t flags, json_error_t *je, int *nomem);
 
 /* malloc / calloc that count a failure. */
 static inline void *dp_nomem_malloc(size_t n) {

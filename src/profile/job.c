@@ -289,13 +289,10 @@ static doppel_status load_state_file(const char *path, doppel_profiler **out, do
   }
   gzclose(f);
   json_error_t je;
-  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
-  json_t *doc = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+  int nomem;
+  json_t *doc = dp_nomem_json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je, &nomem);
   free(buf);
-  if (dp_nomem_count() != nomem0) {
-    json_decref(doc);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, "cannot read the state: out of memory");
-  }
+  if (nomem) return dp_diag_set(diag, DOPPEL_E_NOMEM, path, 0, 0, "cannot read the state: out of memory");
   if (!doc)
     return dp_diag_set(diag, DOPPEL_E_DATA, path, (uint64_t)(je.line > 0 ? je.line : 0),
                        (uint64_t)(je.column > 0 ? je.column : 0), "not a valid state file: %s", je.text);

@@ -299,13 +299,9 @@ doppel_status doppel_policy_parse(doppel_policy **out, const char *text, size_t 
   *out = NULL;
   if (!source) source = "<policy>";
   json_error_t jerr;
-  unsigned long nomem0 = dp_nomem_count();
-  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  /* a failed allocation may show as a syntax error, or not at all */
-  if (dp_nomem_count() != nomem0 || (!root && json_error_code(&jerr) == json_error_out_of_memory)) {
-    json_decref(root);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, "cannot parse the policy: out of memory");
-  }
+  int nomem; /* a failed allocation may show as a syntax error, or not at all */
+  json_t *root = dp_nomem_json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
+  if (nomem) return dp_diag_set(diag, DOPPEL_E_NOMEM, source, 0, 0, "cannot parse the policy: out of memory");
   if (!root)
     return dp_diag_set(diag, DOPPEL_E_POLICY, source, (uint64_t)(jerr.line > 0 ? jerr.line : 0),
                        (uint64_t)(jerr.column > 0 ? jerr.column : 0), "invalid policy JSON: %s",

@@ -88,13 +88,10 @@ doppel_status doppel_report_load(const char *path, json_t **profile, doppel_diag
   doppel_status st = read_all(path, &data, &len, diag);
   if (st != DOPPEL_OK) return st;
   json_error_t je;
-  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
-  json_t *doc = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+  int nomem;
+  json_t *doc = dp_nomem_json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je, &nomem);
   free(data);
-  if (dp_nomem_count() != nomem0) {
-    json_decref(doc);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, name, 0, 0, "cannot read the profile: out of memory");
-  }
+  if (nomem) return dp_diag_set(diag, DOPPEL_E_NOMEM, name, 0, 0, "cannot read the profile: out of memory");
   if (!doc) {
     if (len == 0) return dp_diag_set(diag, DOPPEL_E_DATA, name, 0, 0, "empty file: not a doppel profile");
     return dp_diag_set(diag, DOPPEL_E_DATA, name, (uint64_t)(je.line > 0 ? je.line : 0),

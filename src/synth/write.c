@@ -1088,13 +1088,10 @@ doppel_status doppel_synth_file(const char *profile_path, const char *output, co
   }
   gzclose(f);
   json_error_t je;
-  unsigned long nomem0 = dp_nomem_count(); /* a failed allocation may truncate a string silently */
-  json_t *doc = json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je);
+  int nomem;
+  json_t *doc = dp_nomem_json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &je, &nomem);
   dp_buf_release(&b);
-  if (dp_nomem_count() != nomem0) {
-    json_decref(doc);
-    return dp_diag_set(diag, DOPPEL_E_NOMEM, profile_path, 0, 0, "cannot read the profile: out of memory");
-  }
+  if (nomem) return dp_diag_set(diag, DOPPEL_E_NOMEM, profile_path, 0, 0, "cannot read the profile: out of memory");
   if (!doc)
     return dp_diag_set(diag, DOPPEL_E_DATA, profile_path, (uint64_t)(je.line > 0 ? je.line : 0),
                        (uint64_t)(je.column > 0 ? je.column : 0), "not valid JSON: %s", je.text);
