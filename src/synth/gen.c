@@ -1007,8 +1007,11 @@ static void gen_props(const doppel_synth *s, dp_user_gen *ug, const dp_pgen *pg,
       cv->owner = p;
       cv->from = gen;
       cv->own_n = 0;
-      cv->set = 1;
       bput(cb, ug->vals.data + out[i].off, out[i].len);
+      /* a kept value only when it is in the buffer (out of memory is counted
+       * and fails the run at the next flush) */
+      cv->set = cb->len == (size_t)cv->off + cv->len;
+      if (!cv->set) continue;
       /* kept for the user's other events; this one may carry its own */
       if (level == 1 && own_value(ug, p, cv, cb->data + cv->off)) put_own(s, ug, p, t, &out[i]);
       continue;
